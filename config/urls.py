@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from preconditions import views as precondition_views
+
+from .forms import LoginForm
+
+urlpatterns = [
+    path("", precondition_views.home, name="home"),
+    path("preconditions/", include("preconditions.urls")),
+    # Accounts: Django's auth views with GOV.UK-styled forms.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

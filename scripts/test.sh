@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The README's test command (`make test`): set everything up and run every check.
+#   1. system packages (Chromium, pango, PostgreSQL) - installed as root, else a clear error
+#   2. virtualenv with the pinned requirements
+#   3. ruff lint and format, migrations consistent, production settings pass check --deploy
+#   4. the whole pytest suite on SQLite, then on PostgreSQL: the server in DATABASE_URL if it
+#      names one, otherwise a throwaway cluster started here and stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+./scripts/system-packages.sh
+make --no-print-directory venv PYTHON="$PYTHON"
+PY=.venv/bin/python
+
+echo "== ruff"
+$PY -m ruff check .
+$PY -m ruff format --check .
+
+echo "== migrations are consistent with the models"
+env -u DATABASE_URL $PY manage.py makemigrations --check --dry-run
+
+echo "== production settings pass check --deploy"
+DEBUG=0 SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
+  ALLOWED_HOSTS=preconditions.example.org SITE_URL=https://preconditions.example.org \
+  $PY manage.py check --deploy --fail-level WARNING
+
+echo "== tests on SQLite"
+env -u DATABASE_URL $PY -m pytest -m "not postgres" "$@"
+
+pg_dir=""
+cleanup() { [ -n "$pg_dir" ] && ./scripts/postgres.sh stop "$pg_dir"; }
+trap cleanup EXIT
+database_url=${DATABASE_URL:-}
+if [[ "$database_url" != postgres* ]]; then
+  pg_dir=$(mktemp -d /tmp/preconditions-pg.XXXXXX)
+  database_url=$(./scripts/postgres.sh start "$pg_dir" "${PG_TEST_PORT:-5439}" | tail -n 1)
+fi
+echo "== tests on PostgreSQL ($database_url)"
+DATABASE_URL="$database_url" $PY -m pytest "$@"
