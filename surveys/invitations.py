@@ -1,0 +1,166 @@
+"""Invitations: creating them, their link tokens, sending and revoking.
+
+The token in an invitation link is an HMAC of the invitation's public id with the site's
+SECRET_KEY (256 bits, unguessable). Only its SHA-256 hash is stored, so a copy of the
+database alone cannot be used to answer as someone else; because the token can be derived
+again, a facilitator can copy or re-send the same link. Renewing the link bumps
+``token_generation``, which makes the old link stop working. Rotating SECRET_KEY also
+invalidates every link (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import AuditEvent, Diagnostic, Invitation, Organisation, System
+
+
+def invitation_token(invitation: Invitation) -> str:
+    message = f"invitation:{invitation.public_id}:{invitation.token_generation}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_link(invitation: Invitation) -> str:
+    """The absolute link for e-mails, built from SITE_URL, never from a request's host."""
+    path = reverse("surveys:invitation_start", args=[invitation_token(invitation)])
+    return f"{settings.SITE_URL}{path}"
+
+
+def invitation_from_token(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to, or None. Revoked ones are returned too,
+    so the caller can say so; erased ones have no hash and are never found."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Invitation.objects.select_related("diagnostic", "organisation")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def _store_token_hash(invitation: Invitation) -> None:
+    invitation.token_hash = token_hash(invitation_token(invitation))
+
+
+def invitation_create(
+    *,
+    diagnostic: Diagnostic,
+    organisation: Organisation,
+    role: str,
+    systems: Sequence[System],
+    name: str = "",
+    email: str = "",
+) -> Invitation:
+    with transaction.atomic():
+        invitation = Invitation(
+            diagnostic=diagnostic, organisation=organisation, role=role, name=name, email=email
+        )
+        invitation.save()
+        # The token is derived from the public id, which exists only once the row is built.
+        _store_token_hash(invitation)
+        invitation.save(update_fields=["token_hash"])
+        invitation.systems.set(systems)
+    return invitation
+
+
+def invitation_renew_link(*, invitation: Invitation, actor) -> str:
+    """Make the current link stop working and return the new one."""
+    invitation.token_generation += 1
+    _store_token_hash(invitation)
+    invitation.save(update_fields=["token_generation", "token_hash"])
+    AuditEvent.objects.create(
+        diagnostic=invitation.diagnostic,
+        actor=actor,
+        action=AuditEvent.Action.LINK_RENEWED,
+        detail={"invitation": invitation.public_id},
+    )
+    return invitation_link(invitation)
+
+
+def invitation_revoke(*, invitation: Invitation, actor) -> None:
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        AuditEvent.objects.create(
+            diagnostic=invitation.diagnostic,
+            actor=actor,
+            action=AuditEvent.Action.REVOKED,
+            detail={"invitation": invitation.public_id},
+        )
+
+
+def _invitation_email_body(invitation: Invitation, *, reminder: bool) -> str:
+    diagnostic = invitation.diagnostic
+    greeting = f"Dear {invitation.name}," if invitation.name else "Hello,"
+    opening = (
+        "This is a reminder: we would still like to hear from you."
+        if reminder
+        else "You are invited to take part in a diagnostic of how partners in "
+        f"{diagnostic.place.name} work together as a system."
+    )
+    closes = (
+        f"\nThe round closes on {diagnostic.closes_on:%d %B %Y}.\n" if diagnostic.closes_on else ""
+    )
+    return (
+        f"{greeting}\n\n{opening}\n\n"
+        f"{diagnostic.title}\n\n"
+        "You will rate nine pre-conditions for systems change, with examples from your own "
+        "experience. It takes about 20 minutes for each system, and your answers save as you "
+        "go. The steering group sees results only for groups of at least "
+        f"{diagnostic.min_group_size} people and never sees who said what.\n\n"
+        f"Start or carry on here (this link is personal to you, please do not share it):\n"
+        f"{invitation_link(invitation)}\n{closes}"
+    )
+
+
+def invitations_send(*, invitations: Sequence[Invitation], actor, reminder: bool = False) -> int:
+    """E-mail each invitation its link. Skips revoked invitations and those without an
+    address, and (for reminders) those who have submitted everything. Returns how many
+    were sent."""
+    sent = 0
+    now = timezone.now()
+    for invitation in invitations:
+        if invitation.is_revoked or not invitation.email:
+            continue
+        subject = (
+            f"Reminder: {invitation.diagnostic.title}"
+            if reminder
+            else f"Invitation: {invitation.diagnostic.title}"
+        )
+        send_mail(
+            subject,
+            _invitation_email_body(invitation, reminder=reminder),
+            None,
+            [invitation.email],
+        )
+        if reminder:
+            invitation.reminded_at = now
+            invitation.reminder_count += 1
+            invitation.save(update_fields=["reminded_at", "reminder_count"])
+        else:
+            invitation.sent_at = now
+            invitation.save(update_fields=["sent_at"])
+        sent += 1
+    if sent:
+        diagnostic = invitations[0].diagnostic
+        AuditEvent.objects.create(
+            diagnostic=diagnostic,
+            actor=actor,
+            action=AuditEvent.Action.REMINDED if reminder else AuditEvent.Action.LINK_SENT,
+            detail={"count": sent},
+        )
+    return sent

@@ -1,0 +1,106 @@
+from django.urls import path
+
+from .views import facilitator, importing, partner
+
+app_name = "surveys"
+
+urlpatterns = [
+    # Facilitators: places, systems, organisations.
+    path("manage/", facilitator.dashboard, name="dashboard"),
+    path("manage/places/new/", facilitator.place_create, name="place_create"),
+    path("manage/places/<slug:slug>/", facilitator.place_detail, name="place_detail"),
+    path("manage/places/<slug:slug>/edit/", facilitator.place_edit, name="place_edit"),
+    path(
+        "manage/places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"
+    ),
+    path(
+        "manage/places/<slug:slug>/systems/<slug:system_slug>/edit/",
+        facilitator.system_edit,
+        name="system_edit",
+    ),
+    path(
+        "manage/places/<slug:slug>/organisations/new/",
+        facilitator.organisation_create,
+        name="organisation_create",
+    ),
+    path(
+        "manage/places/<slug:slug>/organisations/<int:organisation_id>/edit/",
+        facilitator.organisation_edit,
+        name="organisation_edit",
+    ),
+    path(
+        "manage/places/<slug:slug>/diagnostics/new/",
+        facilitator.diagnostic_create,
+        name="diagnostic_create",
+    ),
+    # Facilitators: one diagnostic (round).
+    path("manage/d/<slug:slug>/", facilitator.diagnostic_detail, name="diagnostic_detail"),
+    path("manage/d/<slug:slug>/edit/", facilitator.diagnostic_edit, name="diagnostic_edit"),
+    path("manage/d/<slug:slug>/open/", facilitator.diagnostic_open, name="diagnostic_open"),
+    path("manage/d/<slug:slug>/close/", facilitator.diagnostic_close, name="diagnostic_close"),
+    path(
+        "manage/d/<slug:slug>/invitations/",
+        facilitator.invitation_list,
+        name="invitation_list",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/new/",
+        facilitator.invitation_create_view,
+        name="invitation_create",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/bulk/",
+        facilitator.invitation_bulk,
+        name="invitation_bulk",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/remind/",
+        facilitator.invitation_remind,
+        name="invitation_remind",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/<str:public_id>/",
+        facilitator.invitation_detail,
+        name="invitation_detail",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/<str:public_id>/send/",
+        facilitator.invitation_send,
+        name="invitation_send",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/<str:public_id>/renew/",
+        facilitator.invitation_renew,
+        name="invitation_renew",
+    ),
+    path(
+        "manage/d/<slug:slug>/invitations/<str:public_id>/revoke/",
+        facilitator.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    # Facilitators: importing responses collected offline.
+    path("manage/d/<slug:slug>/import/", importing.import_upload, name="import_upload"),
+    path(
+        "manage/d/<slug:slug>/import/<str:public_id>/",
+        importing.import_preview,
+        name="import_preview",
+    ),
+    # Partners: the link's token is exchanged for a session, then the URL carries no token.
+    path("i/<str:token>/", partner.invitation_start, name="invitation_start"),
+    path("respond/<str:public_id>/", partner.landing, name="partner_landing"),
+    path(
+        "respond/<str:public_id>/<slug:system_slug>/review/",
+        partner.review,
+        name="partner_review",
+    ),
+    path(
+        "respond/<str:public_id>/<slug:system_slug>/<str:code>/",
+        partner.step,
+        name="partner_step",
+    ),
+    path(
+        "respond/<str:public_id>/<slug:system_slug>/<str:code>/autosave/",
+        partner.autosave,
+        name="partner_autosave",
+    ),
+]
