@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py loaddata framework
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000

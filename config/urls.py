@@ -9,6 +9,8 @@ from .forms import LoginForm
 urlpatterns = [
     path("", precondition_views.home, name="home"),
     path("preconditions/", include("preconditions.urls")),
+    path("reports/", include("reports.urls")),
+    path("", include("surveys.urls")),
     # Accounts: Django's auth views with GOV.UK-styled forms.
     path(
         "accounts/login/",

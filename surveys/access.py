@@ -14,9 +14,7 @@ PARTNER_SESSION_KEY = "partner_invitations"
 
 def user_can_create_places(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and (
-        user.is_superuser
-        or user.has_perm("surveys.add_place")
-        or user.facilitated_places.exists()
+        user.is_superuser or user.has_perm("surveys.add_place") or user.facilitated_places.exists()
     )
 
 

@@ -14,14 +14,19 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .models import AuditEvent, Diagnostic, Invitation, Organisation, System
+from .vocabulary import role_from_text, sector_from_text
 
 
 def invitation_token(invitation: Invitation) -> str:
@@ -164,3 +169,120 @@ def invitations_send(*, invitations: Sequence[Invitation], actor, reminder: bool
             detail={"count": sent},
         )
     return sent
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    line: int
+    name: str
+    email: str
+    organisation: str
+    sector: str
+    role: str
+    systems: list[System]
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    rows: list[BulkRow]
+    errors: list[str]
+    new_organisations: list[str]
+
+
+def invitations_bulk_plan(*, diagnostic: Diagnostic, rows: list[dict[str, str]]) -> BulkPlan:
+    """Check pasted or uploaded invitation rows; every problem names its line."""
+    systems = {s.name.lower(): s for s in diagnostic.systems.all()}
+    systems.update({s.slug: s for s in systems.values()})
+    organisations = {o.name.lower(): o for o in diagnostic.place.organisations.all()}
+    planned: list[BulkRow] = []
+    errors: list[str] = []
+    new_organisations: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        problems = []
+        organisation = row.get("organisation", "")
+        sector = sector_from_text(row.get("sector", ""))
+        role = role_from_text(row.get("role", ""))
+        email = row.get("email", "")
+        if not organisation:
+            problems.append("the organisation is missing")
+        elif len(organisation) > 200:
+            problems.append("the organisation name is longer than 200 characters")
+        if sector is None:
+            problems.append(
+                f"{row.get('sector', '')!r} is not a sector (use public, private, "
+                "voluntary or citizen)"
+            )
+        existing = organisations.get(organisation.lower())
+        if existing and sector and existing.sector != sector:
+            problems.append(
+                f"{existing.name} is already recorded as {existing.get_sector_display()}"
+            )
+        if not role:
+            problems.append(
+                f"{row.get('role', '')!r} is not a role (use frontline, manager, senior, "
+                "board or service user)"
+            )
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problems.append(f"{email!r} is not an email address")
+        chosen = []
+        for name in filter(None, (s.strip() for s in row.get("systems", "").split(";"))):
+            system = systems.get(name.lower()) or systems.get(slugify(name))
+            if system is None:
+                problems.append(f"{name!r} is not a system in this diagnostic")
+            elif system not in chosen:
+                chosen.append(system)
+        if not chosen and not any("system" in p for p in problems):
+            problems.append("no systems given")
+        if problems:
+            errors.append(f"Line {line}: " + "; ".join(problems) + ".")
+            continue
+        if not existing:
+            new_organisations.setdefault(organisation.lower(), organisation)
+        planned.append(
+            BulkRow(
+                line=line,
+                name=row.get("name", "")[:200],
+                email=email,
+                organisation=organisation,
+                sector=sector,
+                role=role,
+                systems=chosen,
+            )
+        )
+    if not rows:
+        errors.append("There are no invitations under the header line.")
+    return BulkPlan(rows=planned, errors=errors, new_organisations=list(new_organisations.values()))
+
+
+def invitations_bulk_create(*, diagnostic: Diagnostic, plan: BulkPlan, actor) -> list[Invitation]:
+    """Create every planned invitation, or none."""
+    with transaction.atomic():
+        organisations = {o.name.lower(): o for o in diagnostic.place.organisations.all()}
+        created = []
+        for row in plan.rows:
+            organisation = organisations.get(row.organisation.lower())
+            if organisation is None:
+                organisation = Organisation.objects.create(
+                    place=diagnostic.place, name=row.organisation, sector=row.sector
+                )
+                organisations[row.organisation.lower()] = organisation
+            created.append(
+                invitation_create(
+                    diagnostic=diagnostic,
+                    organisation=organisation,
+                    role=row.role,
+                    systems=row.systems,
+                    name=row.name,
+                    email=row.email,
+                )
+            )
+        AuditEvent.objects.create(
+            diagnostic=diagnostic,
+            actor=actor,
+            action=AuditEvent.Action.INVITED,
+            detail={"count": len(created)},
+        )
+    return created

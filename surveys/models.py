@@ -292,6 +292,12 @@ class Response(models.Model):
         return self.status == self.Status.SUBMITTED
 
 
+class RatingQuerySet(models.QuerySet):
+    def answered(self) -> RatingQuerySet:
+        """Ratings with a score or "don't know" (not evidence-only drafts)."""
+        return self.filter(models.Q(score__isnull=False) | models.Q(dont_know=True))
+
+
 class Rating(models.Model):
     """One answer: a score on the scale or "don't know", with evidence.
 
@@ -307,6 +313,8 @@ class Rating(models.Model):
     indicators_seen = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RatingQuerySet.as_manager()
 
     class Meta:
         ordering = ["response", "precondition__order"]

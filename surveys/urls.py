@@ -10,9 +10,7 @@ urlpatterns = [
     path("manage/places/new/", facilitator.place_create, name="place_create"),
     path("manage/places/<slug:slug>/", facilitator.place_detail, name="place_detail"),
     path("manage/places/<slug:slug>/edit/", facilitator.place_edit, name="place_edit"),
-    path(
-        "manage/places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"
-    ),
+    path("manage/places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"),
     path(
         "manage/places/<slug:slug>/systems/<slug:system_slug>/edit/",
         facilitator.system_edit,
@@ -88,6 +86,7 @@ urlpatterns = [
     # Partners: the link's token is exchanged for a session, then the URL carries no token.
     path("i/<str:token>/", partner.invitation_start, name="invitation_start"),
     path("respond/<str:public_id>/", partner.landing, name="partner_landing"),
+    path("respond/<str:public_id>/withdraw/", partner.withdraw, name="partner_withdraw"),
     path(
         "respond/<str:public_id>/<slug:system_slug>/review/",
         partner.review,

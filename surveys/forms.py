@@ -1,0 +1,319 @@
+"""Forms for facilitators and partners. They validate and normalise; saving happens in
+the views through the service modules."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from crispy_forms_gds.choices import Choice
+from crispy_forms_gds.layout import Button, Field, Layout, Size
+from django import forms
+from django.conf import settings
+from django.utils.text import slugify
+
+from config.forms import GDSForm, GDSModelForm
+from preconditions.models import Precondition
+
+from .models import (
+    EVIDENCE_MAX_LENGTH,
+    SCORE_ANCHORS,
+    Diagnostic,
+    Organisation,
+    Place,
+    Role,
+    Score,
+    Sector,
+    System,
+)
+
+DONT_KNOW = "dont_know"
+
+
+class PlaceForm(GDSModelForm):
+    submit_label = "Save place"
+
+    class Meta:
+        model = Place
+        fields = ["name", "description"]
+        labels = {"name": "Name of the place", "description": "Description (optional)"}
+        help_texts = {"name": "For example, a city, borough or county."}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not slugify(name):
+            raise forms.ValidationError("Enter a name with at least one letter or number")
+        return name
+
+
+class SystemForm(GDSModelForm):
+    submit_label = "Save system"
+
+    class Meta:
+        model = System
+        fields = ["name", "description", "parent"]
+        labels = {
+            "name": "Name of the system",
+            "description": "Description (optional)",
+            "parent": "Wider system it sits inside (optional)",
+        }
+        help_texts = {"name": "For example, homelessness and housing."}
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place = place
+        parents = place.systems.all()
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not slugify(name):
+            raise forms.ValidationError("Enter a name with at least one letter or number")
+        clash = self.place.systems.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("This place already has a system with that name")
+        return name
+
+
+class OrganisationForm(GDSModelForm):
+    submit_label = "Save organisation"
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "sector"]
+        labels = {"name": "Name of the organisation", "sector": "Sector"}
+        widgets = {"sector": forms.RadioSelect}
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place = place
+        self.fields["sector"].choices = Sector.choices
+        self.helper.layout = Layout(
+            "name", Field.radios("sector", legend_size=Size.SMALL), Button("submit", "Save")
+        )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = self.place.organisations.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("This place already has an organisation with that name")
+        return name
+
+
+class DiagnosticForm(GDSModelForm):
+    submit_label = "Save diagnostic"
+
+    class Meta:
+        model = Diagnostic
+        fields = [
+            "title",
+            "systems",
+            "opens_on",
+            "closes_on",
+            "confidentiality",
+            "min_group_size",
+        ]
+        labels = {
+            "title": "Title",
+            "systems": "Systems in scope",
+            "opens_on": "Opens on (optional)",
+            "closes_on": "Closes on (optional)",
+            "confidentiality": "Who sees the evidence",
+            "min_group_size": "Smallest group shown in any breakdown",
+        }
+        help_texts = {
+            "title": "For example, Northbridge systems diagnostic 2026.",
+            "min_group_size": "Results for a group of fewer people than this are hidden, so "
+            "no one can be identified. At least 3; 5 is usual.",
+        }
+        widgets = {
+            "systems": forms.CheckboxSelectMultiple,
+            "confidentiality": forms.RadioSelect,
+            "opens_on": forms.DateInput(attrs={"type": "date"}),
+            "closes_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["systems"].queryset = place.systems.all()
+        self.fields["systems"].error_messages["required"] = "Select at least one system"
+        self.fields["confidentiality"].choices = Diagnostic.Confidentiality.choices
+        self.fields["min_group_size"].widget.attrs.update({"inputmode": "numeric"})
+        self.fields["min_group_size"].error_messages["min_value"] = (
+            "The smallest group must be at least 3 people"
+        )
+        self.helper.layout = Layout(
+            "title",
+            Field.checkboxes("systems", legend_size=Size.SMALL),
+            "opens_on",
+            "closes_on",
+            Field.radios("confidentiality", legend_size=Size.SMALL),
+            Field.text("min_group_size", field_width=2),
+            Button("submit", self.submit_label),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
+        if opens_on and closes_on and closes_on < opens_on:
+            self.add_error("closes_on", "The closing date must be on or after the opening date")
+        return cleaned
+
+
+def _role_choices():
+    return Role.choices
+
+
+class InvitationForm(GDSForm):
+    submit_label = "Create invitation"
+
+    name = forms.CharField(label="Name (optional)", max_length=200, required=False)
+    email = forms.EmailField(
+        label="Email address (optional)",
+        required=False,
+        help_text="Needed only if you want to send the link by email.",
+    )
+    organisation = forms.ModelChoiceField(
+        label="Organisation", queryset=Organisation.objects.none(), empty_label="Choose"
+    )
+    role = forms.ChoiceField(label="Role", choices=_role_choices, widget=forms.RadioSelect)
+    systems = forms.ModelMultipleChoiceField(
+        label="Systems they will assess",
+        queryset=System.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Select at least one system"},
+    )
+
+    def __init__(self, *args, diagnostic: Diagnostic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = diagnostic.place.organisations.all()
+        self.fields["systems"].queryset = diagnostic.systems.all()
+        self.fields["organisation"].error_messages["required"] = "Choose an organisation"
+        self.fields["role"].error_messages["required"] = "Select a role"
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self.helper.layout = Layout(
+            "name",
+            "email",
+            Field.select("organisation"),
+            Field.radios("role", legend_size=Size.SMALL),
+            Field.checkboxes("systems", legend_size=Size.SMALL),
+            Button("submit", self.submit_label),
+        )
+
+
+BULK_COLUMNS = ["name", "email", "organisation", "sector", "role", "systems"]
+
+
+class BulkInvitationForm(GDSForm):
+    submit_label = "Check invitations"
+
+    rows = forms.CharField(
+        label="Paste invitations",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One person per line, with a header line: name, email, organisation, "
+        "sector, role, systems. Separate several systems with a semicolon.",
+    )
+    file = forms.FileField(
+        label="Or upload a CSV file",
+        required=False,
+        help_text="The same columns, with a header row.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > settings.MAX_UPLOAD_SIZE:
+            raise forms.ValidationError(
+                f"The file must be smaller than {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MB"
+            )
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("rows", "").strip()
+        upload = cleaned.get("file")
+        if upload:
+            raw = upload.read()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("file", "The file must be a CSV file saved as UTF-8")
+                return cleaned
+        if not text and not self.has_error("file"):
+            self.add_error("rows", "Paste some invitations or upload a CSV file")
+            return cleaned
+        reader = csv.DictReader(io.StringIO(text))
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("organisation", "sector", "role", "systems") if c not in header]
+        if missing:
+            self.add_error(
+                "file" if upload else "rows",
+                "The header line is missing: " + ", ".join(missing),
+            )
+            return cleaned
+        reader.fieldnames = header
+        cleaned["source_text"] = text
+        cleaned["parsed_rows"] = [
+            {k: (v or "").strip() for k, v in row.items() if k} for row in reader
+        ]
+        return cleaned
+
+
+class ConfirmForm(GDSForm):
+    """A form with only a submit button, for POST actions with CSRF protection."""
+
+
+class StepForm(GDSForm):
+    """One pre-condition: the scale, "don't know", evidence and indicators seen."""
+
+    answer = forms.ChoiceField(widget=forms.RadioSelect, required=False)
+    evidence = forms.CharField(
+        label="Evidence and examples (optional)",
+        required=False,
+        max_length=EVIDENCE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What have you seen that makes you say this? Please do not name people.",
+    )
+    indicators_seen = forms.TypedMultipleChoiceField(
+        label="Which of these have you seen in this system? (optional)",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, precondition: Precondition, system: System, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "answer"
+        ].label = f"How far is “{precondition.title}” in place in {system.name}?"
+        self.fields["answer"].choices = [
+            Choice(
+                str(score.value),
+                f"{score.value} {score.label}",
+                hint=SCORE_ANCHORS[score],
+                divider="or" if score == Score.EMBEDDED else None,
+            )
+            for score in Score
+        ] + [Choice(DONT_KNOW, "I don't know")]
+        self.fields["indicators_seen"].choices = list(enumerate(precondition.indicators))
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.radios("answer", legend_size=Size.MEDIUM, legend_tag="h2"),
+            Field.textarea("evidence", max_characters=EVIDENCE_MAX_LENGTH),
+            Field.checkboxes("indicators_seen", small=True, legend_size=Size.SMALL),
+            "version",
+        )
+
+    def clean_evidence(self) -> str:
+        # NUL and other control characters have no place in evidence (tab/newline kept).
+        text = self.cleaned_data["evidence"]
+        return "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
+
+    def answer_value(self) -> tuple[int | None, bool]:
+        raw = self.cleaned_data.get("answer") or ""
+        if raw == DONT_KNOW:
+            return None, True
+        return (int(raw), False) if raw else (None, False)

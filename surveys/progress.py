@@ -1,0 +1,102 @@
+"""The facilitator's progress dashboard: who has been invited, opened, started, submitted.
+
+A few aggregate queries, whatever the number of invitations (the dashboard must not
+slow down as a round grows).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from .models import Diagnostic, Invitation, Response, Sector
+
+
+@dataclass
+class ProgressRow:
+    label: str
+    invited: int = 0
+    sent: int = 0
+    opened: int = 0
+    started: int = 0
+    submitted: int = 0
+
+    @property
+    def response_rate(self) -> int | None:
+        """Percentage of invitations with at least one submitted response."""
+        return round(100 * self.submitted / self.invited) if self.invited else None
+
+
+@dataclass
+class Progress:
+    total: ProgressRow
+    by_system: list[ProgressRow] = field(default_factory=list)
+    by_sector: list[ProgressRow] = field(default_factory=list)
+    by_organisation: list[ProgressRow] = field(default_factory=list)
+    missing_sectors: list[str] = field(default_factory=list)
+
+
+def diagnostic_progress(diagnostic: Diagnostic) -> Progress:
+    invitations = list(
+        Invitation.objects.filter(diagnostic=diagnostic, revoked_at__isnull=True)
+        .values("id", "sent_at", "opened_at", "organisation__name", "organisation__sector")
+        .order_by()
+    )
+    response_state = defaultdict(lambda: {"started": False, "submitted": False})
+    systems_by_invitation = defaultdict(set)
+    for invitation_id, system_name in Invitation.systems.through.objects.filter(
+        invitation__diagnostic=diagnostic, invitation__revoked_at__isnull=True
+    ).values_list("invitation_id", "system__name"):
+        systems_by_invitation[invitation_id].add(system_name)
+    per_system_state: dict[tuple[int, str], str] = {}
+    for invitation_id, system_name, submitted in (
+        Response.objects.filter(diagnostic=diagnostic, invitation__isnull=False)
+        .order_by()  # no default ordering, which would split the GROUP BY
+        .values_list("invitation_id", "system__name")
+        .annotate(submitted=Count("id", filter=Q(status=Response.Status.SUBMITTED)))
+    ):
+        state = response_state[invitation_id]
+        state["started"] = True
+        state["submitted"] = state["submitted"] or bool(submitted)
+        per_system_state[(invitation_id, system_name)] = "submitted" if submitted else "started"
+
+    total = ProgressRow("All invitations")
+    sectors = {code: ProgressRow(label) for code, label in Sector.choices}
+    organisations: dict[str, ProgressRow] = {}
+    systems: dict[str, ProgressRow] = {
+        s.name: ProgressRow(s.name) for s in diagnostic.systems.all()
+    }
+
+    for inv in invitations:
+        state = response_state[inv["id"]]
+        org_row = organisations.setdefault(
+            inv["organisation__name"], ProgressRow(inv["organisation__name"])
+        )
+        for row in (total, sectors[inv["organisation__sector"]], org_row):
+            _count(row, inv, state["started"], state["submitted"])
+        for system_name in systems_by_invitation[inv["id"]]:
+            system_state = per_system_state.get((inv["id"], system_name))
+            if system_name in systems:
+                _count(
+                    systems[system_name],
+                    inv,
+                    system_state is not None,
+                    system_state == "submitted",
+                )
+    return Progress(
+        total=total,
+        by_system=list(systems.values()),
+        by_sector=list(sectors.values()),
+        by_organisation=sorted(organisations.values(), key=lambda r: r.label.lower()),
+        missing_sectors=[row.label for row in sectors.values() if row.submitted == 0],
+    )
+
+
+def _count(row: ProgressRow, invitation: dict, started: bool, submitted: bool) -> None:
+    row.invited += 1
+    row.sent += invitation["sent_at"] is not None
+    row.opened += invitation["opened_at"] is not None
+    row.started += started
+    row.submitted += submitted

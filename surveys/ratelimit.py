@@ -1,0 +1,33 @@
+"""Counting failures per client address, to slow down guessing of invitation links."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+BAD_TOKEN_LIMIT = 10  # misses allowed per address per window
+BAD_TOKEN_WINDOW_SECONDS = 60
+
+
+def client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy
+    # rewrites it, and the proxy set-up is documented to pass the real address.
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _key(request: HttpRequest) -> str:
+    return f"bad-token:{client_address(request)}"
+
+
+def bad_token_limit_reached(request: HttpRequest) -> bool:
+    return (cache.get(_key(request)) or 0) >= BAD_TOKEN_LIMIT
+
+
+def bad_token_record(request: HttpRequest) -> None:
+    key = _key(request)
+    if cache.add(key, 1, timeout=BAD_TOKEN_WINDOW_SECONDS):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=BAD_TOKEN_WINDOW_SECONDS)

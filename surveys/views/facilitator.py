@@ -1,0 +1,411 @@
+"""Facilitator pages: places, systems, organisations, diagnostics, invitations, progress.
+
+Thin views: permission and query shape come from surveys.access, rules from the service
+modules (diagnostics, invitations, progress).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .. import diagnostics as diagnostic_service
+from ..access import (
+    diagnostic_for_facilitator,
+    place_for_facilitator,
+    user_can_create_places,
+)
+from ..forms import (
+    BulkInvitationForm,
+    DiagnosticForm,
+    InvitationForm,
+    OrganisationForm,
+    PlaceForm,
+    SystemForm,
+)
+from ..invitations import (
+    invitation_create,
+    invitation_link,
+    invitation_renew_link,
+    invitation_revoke,
+    invitations_bulk_create,
+    invitations_bulk_plan,
+    invitations_send,
+)
+from ..models import AuditEvent, Diagnostic, Invitation, Place, Response, System
+from ..progress import diagnostic_progress
+
+
+# Places ---------------------------------------------------------------------------------
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    places = (
+        Place.objects.filter(facilitators=request.user)
+        .prefetch_related(
+            Prefetch("diagnostics", queryset=Diagnostic.objects.order_by("-created_at"))
+        )
+        .order_by("name")
+    )
+    steered = Diagnostic.objects.filter(steering_members=request.user).select_related("place")
+    return render(
+        request,
+        "surveys/dashboard.html",
+        {
+            "places": places,
+            "steered": steered,
+            "can_create_places": user_can_create_places(request.user),
+        },
+    )
+
+
+@login_required
+def place_create(request: HttpRequest) -> HttpResponse:
+    if not user_can_create_places(request.user):
+        raise PermissionDenied
+    form = PlaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        place = diagnostic_service.place_create(
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            facilitator=request.user,
+        )
+        messages.success(request, f"Created {place.name}. Now add its systems and organisations.")
+        return redirect(place)
+    return render(request, "surveys/form_page.html", {"form": form, "title": "Create a place"})
+
+
+@login_required
+def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    return render(
+        request,
+        "surveys/place_detail.html",
+        {
+            "place": place,
+            "systems": place.systems.select_related("parent"),
+            "organisations": place.organisations.annotate(invited=Count("invitations")),
+            "diagnostics": place.diagnostics.order_by("-created_at"),
+        },
+    )
+
+
+@login_required
+def place_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    form = PlaceForm(request.POST or None, instance=place)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the place.")
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": f"Edit {place.name}", "place": place},
+    )
+
+
+@login_required
+def system_create(request: HttpRequest, slug: str) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    form = SystemForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        system = form.save(commit=False)
+        system.place = place
+        system.slug = _unique_slug(
+            form.cleaned_data["name"], place.systems.values_list("slug", flat=True)
+        )
+        system.save()
+        messages.success(request, f"Added the system {system.name}.")
+        return redirect(place)
+    return render(
+        request, "surveys/form_page.html", {"form": form, "title": "Add a system", "place": place}
+    )
+
+
+@login_required
+def system_edit(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    system = get_object_or_404(System, place=place, slug=system_slug)
+    form = SystemForm(request.POST or None, instance=system, place=place)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved the system {system.name}.")
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": f"Edit {system.name}", "place": place},
+    )
+
+
+@login_required
+def organisation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    form = OrganisationForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        organisation = form.save(commit=False)
+        organisation.place = place
+        organisation.save()
+        messages.success(request, f"Added {organisation.name}.")
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Add an organisation", "place": place},
+    )
+
+
+@login_required
+def organisation_edit(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    organisation = get_object_or_404(place.organisations, pk=organisation_id)
+    form = OrganisationForm(request.POST or None, instance=organisation, place=place)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {organisation.name}.")
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": f"Edit {organisation.name}", "place": place},
+    )
+
+
+def _unique_slug(name: str, taken) -> str:
+    base = slugify(name)[:70] or "system"
+    taken = set(taken)
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+# Diagnostics ----------------------------------------------------------------------------
+@login_required
+def diagnostic_create(request: HttpRequest, slug: str) -> HttpResponse:
+    place = place_for_facilitator(request, slug)
+    form = DiagnosticForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        diagnostic = diagnostic_service.diagnostic_create(
+            place=place, form_data=dict(form.cleaned_data), actor=request.user
+        )
+        messages.success(request, f"Created {diagnostic.title}. It is a draft until you open it.")
+        return redirect(diagnostic)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Create a diagnostic", "place": place},
+    )
+
+
+@login_required
+def diagnostic_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    form = DiagnosticForm(request.POST or None, instance=diagnostic, place=diagnostic.place)
+    if request.method == "POST" and form.is_valid():
+        diagnostic_service.diagnostic_update(
+            diagnostic=diagnostic, form_data=dict(form.cleaned_data), actor=request.user
+        )
+        messages.success(request, "Saved the diagnostic.")
+        return redirect(diagnostic)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": f"Edit {diagnostic.title}", "diagnostic": diagnostic},
+    )
+
+
+@login_required
+@never_cache
+def diagnostic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    return render(
+        request,
+        "surveys/diagnostic_detail.html",
+        {
+            "diagnostic": diagnostic,
+            "systems": diagnostic.systems.all(),
+            "progress": diagnostic_progress(diagnostic),
+            "audit_events": diagnostic.audit_events.select_related("actor")[:20],
+        },
+    )
+
+
+@login_required
+@require_POST
+def diagnostic_open(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    diagnostic_service.diagnostic_open(diagnostic=diagnostic, actor=request.user)
+    messages.success(request, "The round is open: partners can now answer.")
+    return redirect(diagnostic)
+
+
+@login_required
+@require_POST
+def diagnostic_close(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    diagnostic_service.diagnostic_close(diagnostic=diagnostic, actor=request.user)
+    messages.success(request, "The round is closed: answers can no longer change.")
+    return redirect(diagnostic)
+
+
+# Invitations ----------------------------------------------------------------------------
+@login_required
+@never_cache
+def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    invitations = (
+        diagnostic.invitations.select_related("organisation")
+        .prefetch_related("systems")
+        .annotate(
+            started=Count("responses"),
+            submitted=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED)),
+        )
+        .order_by("organisation__name", "name")
+    )
+    return render(
+        request,
+        "surveys/invitation_list.html",
+        {"diagnostic": diagnostic, "invitations": invitations},
+    )
+
+
+@login_required
+def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    form = InvitationForm(request.POST or None, diagnostic=diagnostic)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        invitation = invitation_create(
+            diagnostic=diagnostic,
+            organisation=data["organisation"],
+            role=data["role"],
+            systems=list(data["systems"]),
+            name=data["name"],
+            email=data["email"],
+        )
+        AuditEvent.objects.create(
+            diagnostic=diagnostic,
+            actor=request.user,
+            action=AuditEvent.Action.INVITED,
+            detail={"count": 1},
+        )
+        messages.success(request, "Created the invitation. Copy its link or send it by email.")
+        return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Invite a partner", "diagnostic": diagnostic},
+    )
+
+
+@login_required
+def invitation_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paste or upload many invitations; check them, then create all or none."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    form = BulkInvitationForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        plan = invitations_bulk_plan(diagnostic=diagnostic, rows=form.cleaned_data["parsed_rows"])
+        if not plan.errors and request.POST.get("confirm") == "yes":
+            created = invitations_bulk_create(diagnostic=diagnostic, plan=plan, actor=request.user)
+            if request.POST.get("send") == "yes":
+                sent = invitations_send(invitations=created, actor=request.user)
+                messages.success(request, f"Created {len(created)} invitations and emailed {sent}.")
+            else:
+                messages.success(request, f"Created {len(created)} invitations.")
+            return redirect("surveys:invitation_list", diagnostic.slug)
+    return render(
+        request,
+        "surveys/invitation_bulk.html",
+        {"form": form, "diagnostic": diagnostic, "plan": plan},
+    )
+
+
+def _invitation(diagnostic: Diagnostic, public_id: str) -> Invitation:
+    return get_object_or_404(
+        diagnostic.invitations.select_related("organisation", "diagnostic__place"),
+        public_id=public_id,
+    )
+
+
+@login_required
+@never_cache
+def invitation_detail(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    invitation = _invitation(diagnostic, public_id)
+    return render(
+        request,
+        "surveys/invitation_detail.html",
+        {
+            "diagnostic": diagnostic,
+            "invitation": invitation,
+            "link": invitation_link(invitation) if invitation.token_hash else "",
+            "systems": invitation.systems.all(),
+            "responses": invitation.responses.select_related("system"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitation_send(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    invitation = _invitation(diagnostic, public_id)
+    if invitations_send(invitations=[invitation], actor=request.user):
+        messages.success(request, f"Emailed the link to {invitation.email}.")
+    else:
+        messages.error(request, "Nothing sent: the invitation has no email address or is revoked.")
+    return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)
+
+
+@login_required
+@require_POST
+def invitation_renew(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    invitation = _invitation(diagnostic, public_id)
+    invitation_renew_link(invitation=invitation, actor=request.user)
+    messages.success(request, "Made a new link. The old link no longer works.")
+    return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)
+
+
+@login_required
+@require_POST
+def invitation_revoke_view(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    invitation = _invitation(diagnostic, public_id)
+    invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, "Revoked the invitation. Its link no longer works.")
+    return redirect("surveys:invitation_list", diagnostic.slug)
+
+
+@login_required
+@require_POST
+def invitation_remind(request: HttpRequest, slug: str) -> HttpResponse:
+    """Remind everyone who has not submitted all their systems."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    pending = [
+        invitation
+        for invitation in diagnostic.invitations.filter(revoked_at__isnull=True)
+        .select_related("diagnostic__place")
+        .annotate(
+            systems_count=Count("systems", distinct=True),
+            submitted=Count(
+                "responses",
+                filter=Q(responses__status=Response.Status.SUBMITTED),
+                distinct=True,
+            ),
+        )
+        if invitation.submitted < invitation.systems_count
+    ]
+    sent = invitations_send(invitations=pending, actor=request.user, reminder=True)
+    messages.success(request, f"Sent {sent} reminders.")
+    return redirect(reverse("surveys:invitation_list", args=[diagnostic.slug]))

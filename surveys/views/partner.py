@@ -1,0 +1,314 @@
+"""Partner pages, reached from an invitation link without an account.
+
+The link's token is exchanged for a session on arrival, and the browser is redirected to
+a URL without it, so the token never sits in history, logs or a Referer header.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from preconditions.models import Precondition
+
+from ..access import PARTNER_SESSION_KEY, invitation_for_partner
+from ..answers import (
+    Answer,
+    RoundClosedError,
+    rating_save,
+    response_get_or_create,
+    response_submit,
+    responses_withdraw,
+)
+from ..forms import DONT_KNOW, StepForm
+from ..invitations import invitation_from_token
+from ..models import Invitation, Rating, Response, System
+from ..ratelimit import bad_token_limit_reached, bad_token_record
+
+
+@never_cache
+def invitation_start(request: HttpRequest, token: str) -> HttpResponse:
+    if bad_token_limit_reached(request):
+        return render(request, "surveys/partner/too_many_attempts.html", status=429)
+    invitation = invitation_from_token(token)
+    if invitation is None:
+        bad_token_record(request)
+        return render(request, "surveys/partner/link_problem.html", status=404)
+    if invitation.is_revoked:
+        return render(request, "surveys/partner/link_problem.html", {"revoked": True}, status=410)
+    held = request.session.get(PARTNER_SESSION_KEY, [])
+    if invitation.public_id not in held:
+        # A new session key on arrival: a session fixed by someone else gains nothing.
+        request.session.cycle_key()
+        request.session[PARTNER_SESSION_KEY] = [*held, invitation.public_id][-20:]
+    if invitation.opened_at is None:
+        Invitation.objects.filter(pk=invitation.pk).update(opened_at=timezone.now())
+    return redirect("surveys:partner_landing", invitation.public_id)
+
+
+def _partner_context(request: HttpRequest, public_id: str):
+    invitation = invitation_for_partner(request, public_id)
+    if invitation.is_revoked:
+        raise Http404("Revoked")
+    systems = list(invitation.systems.filter(diagnostics=invitation.diagnostic))
+    preconditions = list(invitation.diagnostic.framework.preconditions.all())
+    return invitation, systems, preconditions
+
+
+def _system(systems: list[System], slug: str) -> System:
+    for system in systems:
+        if system.slug == slug:
+            return system
+    raise Http404("No such system in this invitation")
+
+
+@never_cache
+def landing(request: HttpRequest, public_id: str) -> HttpResponse:
+    invitation, systems, preconditions = _partner_context(request, public_id)
+    responses = {r.system_id: r for r in Response.objects.filter(invitation=invitation)}
+    answered_codes: dict[int, set[str]] = {}
+    for system_id, code in (
+        Rating.objects.filter(response__invitation=invitation)
+        .answered()
+        .values_list("response__system_id", "precondition__code")
+    ):
+        answered_codes.setdefault(system_id, set()).add(code)
+    rows = []
+    for system in systems:
+        answered = answered_codes.get(system.pk, set())
+        rows.append(
+            {
+                "system": system,
+                "response": responses.get(system.pk),
+                "answered": len(answered),
+                # Carry on from the first pre-condition not yet answered.
+                "next_code": next((p.code for p in preconditions if p.code not in answered), None),
+            }
+        )
+    return render(
+        request,
+        "surveys/partner/landing.html",
+        {
+            "invitation": invitation,
+            "diagnostic": invitation.diagnostic,
+            "rows": rows,
+            "total": len(preconditions),
+            "first_code": preconditions[0].code,
+        },
+    )
+
+
+def _step_neighbours(preconditions: list[Precondition], code: str):
+    codes = [p.code for p in preconditions]
+    if code not in codes:
+        raise Http404("No such pre-condition")
+    index = codes.index(code)
+    return (
+        preconditions[index],
+        index,
+        codes[index - 1] if index > 0 else None,
+        codes[index + 1] if index + 1 < len(codes) else None,
+    )
+
+
+def _initial(rating: Rating | None) -> dict:
+    if rating is None:
+        return {"version": 0}
+    answer = DONT_KNOW if rating.dont_know else (str(rating.score) if rating.score else "")
+    return {
+        "answer": answer,
+        "evidence": rating.evidence,
+        "indicators_seen": rating.indicators_seen,
+        "version": rating.version,
+    }
+
+
+def _answer_from(form: StepForm, precondition: Precondition) -> Answer:
+    score, dont_know = form.answer_value()
+    seen = sorted(set(form.cleaned_data["indicators_seen"]))
+    return Answer(
+        score=score,
+        dont_know=dont_know,
+        evidence=form.cleaned_data["evidence"],
+        indicators_seen=[i for i in seen if 0 <= i < len(precondition.indicators)],
+    )
+
+
+@never_cache
+def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> HttpResponse:
+    invitation, systems, preconditions = _partner_context(request, public_id)
+    system = _system(systems, system_slug)
+    precondition, index, previous_code, next_code = _step_neighbours(preconditions, code)
+    response = Response.objects.filter(invitation=invitation, system=system).first()
+    rating = (
+        Rating.objects.filter(response=response, precondition=precondition).first()
+        if response
+        else None
+    )
+    diagnostic = invitation.diagnostic
+    conflict = None
+    if request.method == "POST" and diagnostic.is_open:
+        form = StepForm(request.POST, precondition=precondition, system=system)
+        if form.is_valid():
+            response = response or response_get_or_create(invitation=invitation, system=system)
+            response.diagnostic = diagnostic
+            try:
+                result = rating_save(
+                    response=response,
+                    precondition=precondition,
+                    answer=_answer_from(form, precondition),
+                    expected_version=form.cleaned_data["version"],
+                )
+            except RoundClosedError:
+                return redirect("surveys:partner_landing", invitation.public_id)
+            if result.conflict:
+                conflict = result.rating
+                # Keep the user's text in the form; its version now matches the stored
+                # one, so saving again deliberately replaces the other answer.
+                data = request.POST.copy()
+                data["version"] = str(result.rating.version)
+                form = StepForm(data, precondition=precondition, system=system)
+                form.is_valid()
+            else:
+                if "save_and_exit" in request.POST:
+                    messages.success(request, "Your answers are saved. Come back any time.")
+                    return redirect("surveys:partner_landing", invitation.public_id)
+                if next_code:
+                    return redirect(
+                        "surveys:partner_step", invitation.public_id, system.slug, next_code
+                    )
+                return redirect("surveys:partner_review", invitation.public_id, system.slug)
+    else:
+        form = StepForm(initial=_initial(rating), precondition=precondition, system=system)
+    return render(
+        request,
+        "surveys/partner/step.html",
+        {
+            "invitation": invitation,
+            "diagnostic": diagnostic,
+            "system": system,
+            "precondition": precondition,
+            "form": form,
+            "rating": rating,
+            "conflict": conflict,
+            "step_number": index + 1,
+            "total": len(preconditions),
+            "previous_code": previous_code,
+            "next_code": next_code,
+            "read_only": not diagnostic.is_open,
+            "autosave_url": reverse(
+                "surveys:partner_autosave", args=[invitation.public_id, system.slug, code]
+            ),
+        },
+        status=409 if conflict else (400 if request.method == "POST" else 200),
+    )
+
+
+@require_POST
+def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) -> JsonResponse:
+    """Save one step in the background (JavaScript). Answers in JSON: saved, conflict,
+    invalid or closed. The page keeps the text either way."""
+    invitation, systems, preconditions = _partner_context(request, public_id)
+    system = _system(systems, system_slug)
+    precondition, *_ = _step_neighbours(preconditions, code)
+    form = StepForm(request.POST, precondition=precondition, system=system)
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "status": "invalid",
+                "errors": {k: [str(e) for e in v] for k, v in form.errors.items()},
+            },
+            status=400,
+        )
+    response = response_get_or_create(invitation=invitation, system=system)
+    response.diagnostic = invitation.diagnostic
+    try:
+        result = rating_save(
+            response=response,
+            precondition=precondition,
+            answer=_answer_from(form, precondition),
+            expected_version=form.cleaned_data["version"],
+        )
+    except RoundClosedError:
+        return JsonResponse({"status": "closed"}, status=403)
+    if result.conflict:
+        return JsonResponse(
+            {
+                "status": "conflict",
+                "version": result.rating.version,
+                "stored": {
+                    "score": result.rating.score,
+                    "dont_know": result.rating.dont_know,
+                    "evidence": result.rating.evidence,
+                },
+            },
+            status=409,
+        )
+    return JsonResponse(
+        {
+            "status": "saved",
+            "version": result.rating.version,
+            "saved_at": timezone.localtime(result.rating.updated_at).strftime("%H:%M:%S"),
+        }
+    )
+
+
+@never_cache
+def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpResponse:
+    invitation, systems, preconditions = _partner_context(request, public_id)
+    system = _system(systems, system_slug)
+    diagnostic = invitation.diagnostic
+    response = Response.objects.filter(invitation=invitation, system=system).first()
+    missing: list[str] = []
+    if request.method == "POST" and diagnostic.is_open:
+        if "withdraw" in request.POST:
+            return redirect("surveys:partner_landing", invitation.public_id)
+        response = response or response_get_or_create(invitation=invitation, system=system)
+        response.diagnostic = diagnostic
+        missing = response_submit(response=response, preconditions=preconditions)
+        if not missing:
+            messages.success(
+                request,
+                f"Thank you: your assessment of {system.name} is submitted. "
+                "You can change it until the round closes.",
+            )
+            return redirect("surveys:partner_landing", invitation.public_id)
+    ratings = {r.precondition_id: r for r in response.ratings.all()} if response is not None else {}
+    rows = [{"precondition": p, "rating": ratings.get(p.pk)} for p in preconditions]
+    return render(
+        request,
+        "surveys/partner/review.html",
+        {
+            "invitation": invitation,
+            "diagnostic": diagnostic,
+            "system": system,
+            "response": response,
+            "rows": rows,
+            "missing": [p for p in preconditions if p.code in missing],
+            "read_only": not diagnostic.is_open,
+        },
+        status=400 if missing else 200,
+    )
+
+
+@require_POST
+def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
+    invitation, _systems, _preconditions = _partner_context(request, public_id)
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "surveys/partner/withdraw.html",
+            {"invitation": invitation, "diagnostic": invitation.diagnostic},
+        )
+    try:
+        responses_withdraw(invitation=invitation)
+    except RoundClosedError:
+        messages.error(request, "The round has closed, so answers can no longer be withdrawn.")
+        return redirect("surveys:partner_landing", invitation.public_id)
+    messages.success(request, "Your answers have been deleted.")
+    return redirect("surveys:partner_landing", invitation.public_id)
