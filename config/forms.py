@@ -5,7 +5,7 @@ from __future__ import annotations
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Layout, Size
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import forms as auth_forms
 
 
 class GDSFormMixin:
@@ -36,7 +36,7 @@ class GDSModelForm(GDSFormMixin, forms.ModelForm):
     pass
 
 
-class LoginForm(GDSFormMixin, AuthenticationForm):
+class LoginForm(GDSFormMixin, auth_forms.AuthenticationForm):
     submit_label = "Sign in"
 
     def __init__(self, *args, **kwargs):
@@ -44,3 +44,11 @@ class LoginForm(GDSFormMixin, AuthenticationForm):
         self.helper.form_tag = False
         self.fields["username"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class PasswordResetForm(GDSFormMixin, auth_forms.PasswordResetForm):
+    submit_label = "Send me a reset link"
+
+
+class SetPasswordForm(GDSFormMixin, auth_forms.SetPasswordForm):
+    submit_label = "Change password"

@@ -4,7 +4,8 @@ from django.urls import include, path
 
 from preconditions import views as precondition_views
 
-from .forms import LoginForm
+from .forms import LoginForm, PasswordResetForm, SetPasswordForm
+from .views import PasswordResetView
 
 urlpatterns = [
     path("", precondition_views.home, name="home"),
@@ -16,6 +17,16 @@ urlpatterns = [
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -317,3 +317,28 @@ class StepForm(GDSForm):
         if raw == DONT_KNOW:
             return None, True
         return (int(raw), False) if raw else (None, False)
+
+
+class MembershipForm(GDSForm):
+    submit_label = "Add"
+
+    identifier = forms.CharField(
+        label="Username or email address", max_length=254, help_text="They need an account."
+    )
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[
+            ("steering", "Steering-group member: reads the reports for this diagnostic"),
+            ("facilitator", "Facilitator: manages this place and all its diagnostics"),
+        ],
+        widget=forms.RadioSelect,
+        initial="steering",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            "identifier",
+            Field.radios("role", legend_size=Size.SMALL),
+            Button("submit", self.submit_label),
+        )

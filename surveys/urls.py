@@ -36,6 +36,9 @@ urlpatterns = [
     path("manage/d/<slug:slug>/edit/", facilitator.diagnostic_edit, name="diagnostic_edit"),
     path("manage/d/<slug:slug>/open/", facilitator.diagnostic_open, name="diagnostic_open"),
     path("manage/d/<slug:slug>/close/", facilitator.diagnostic_close, name="diagnostic_close"),
+    path("manage/d/<slug:slug>/access/", facilitator.diagnostic_access, name="diagnostic_access"),
+    path("manage/d/<slug:slug>/audit/", facilitator.diagnostic_audit, name="diagnostic_audit"),
+    path("manage/d/<slug:slug>/erase/", facilitator.diagnostic_erase, name="diagnostic_erase"),
     path(
         "manage/d/<slug:slug>/invitations/",
         facilitator.invitation_list,

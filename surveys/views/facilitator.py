@@ -27,6 +27,7 @@ from ..forms import (
     BulkInvitationForm,
     DiagnosticForm,
     InvitationForm,
+    MembershipForm,
     OrganisationForm,
     PlaceForm,
     SystemForm,
@@ -41,6 +42,7 @@ from ..invitations import (
     invitations_send,
 )
 from ..models import AuditEvent, Diagnostic, Invitation, Place, Response, System
+from ..privacy import diagnostic_erase_personal_data, membership_change
 from ..progress import diagnostic_progress
 
 
@@ -409,3 +411,76 @@ def invitation_remind(request: HttpRequest, slug: str) -> HttpResponse:
     sent = invitations_send(invitations=pending, actor=request.user, reminder=True)
     messages.success(request, f"Sent {sent} reminders.")
     return redirect(reverse("surveys:invitation_list", args=[diagnostic.slug]))
+
+
+# Access and privacy ----------------------------------------------------------------------
+@login_required
+@never_cache
+def diagnostic_access(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who can manage and read this diagnostic; add or remove people."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    form = MembershipForm(request.POST if "add" in request.POST else None)
+    if request.method == "POST":
+        if "remove" in request.POST:
+            role, _, identifier = request.POST["remove"].partition(":")
+            changed = membership_change(
+                diagnostic=diagnostic,
+                identifier=identifier,
+                role=role if role in {"steering", "facilitator"} else "steering",
+                add=False,
+                actor=request.user,
+            )
+            if changed:
+                messages.success(request, "Removed their access.")
+            else:
+                messages.error(request, "You cannot remove yourself as facilitator.")
+            return redirect("surveys:diagnostic_access", diagnostic.slug)
+        if form.is_valid():
+            if membership_change(
+                diagnostic=diagnostic,
+                identifier=form.cleaned_data["identifier"],
+                role=form.cleaned_data["role"],
+                add=True,
+                actor=request.user,
+            ):
+                messages.success(request, "Added their access.")
+                return redirect("surveys:diagnostic_access", diagnostic.slug)
+            form.add_error("identifier", "There is no account with that username or email")
+    return render(
+        request,
+        "surveys/diagnostic_access.html",
+        {
+            "diagnostic": diagnostic,
+            "form": form,
+            "facilitators": diagnostic.place.facilitators.order_by("username"),
+            "steering": diagnostic.steering_members.order_by("username"),
+        },
+    )
+
+
+@login_required
+@never_cache
+def diagnostic_audit(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    return render(
+        request,
+        "surveys/diagnostic_audit.html",
+        {
+            "diagnostic": diagnostic,
+            "events": diagnostic.audit_events.select_related("actor")[:500],
+        },
+    )
+
+
+@login_required
+def diagnostic_erase(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        erased = diagnostic_erase_personal_data(diagnostic=diagnostic, actor=request.user)
+        messages.success(
+            request,
+            f"Erased the names, emails and links of {erased} invitations. "
+            "The anonymised ratings are kept.",
+        )
+        return redirect(diagnostic)
+    return render(request, "surveys/diagnostic_erase.html", {"diagnostic": diagnostic})

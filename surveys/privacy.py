@@ -1,0 +1,61 @@
+"""Personal data: erasing it from a diagnostic while keeping anonymised ratings, and
+managing who has access, both with an audit record."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditEvent, Diagnostic, Invitation, Response
+
+
+def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
+    """Blank names, e-mails and link tokens of every invitation, and the respondent labels
+    of imported responses. Ratings, sectors and roles stay for comparing rounds; the
+    links stop working. Returns the number of invitations erased."""
+    with transaction.atomic():
+        erased = Invitation.objects.filter(diagnostic=diagnostic).update(
+            name="", email="", token_hash=None, revoked_at=timezone.now()
+        )
+        Response.objects.filter(diagnostic=diagnostic).update(respondent_label="", invitation=None)
+        diagnostic.personal_data_erased_at = timezone.now()
+        diagnostic.save(update_fields=["personal_data_erased_at"])
+        AuditEvent.objects.create(
+            diagnostic=diagnostic,
+            actor=actor,
+            action=AuditEvent.Action.PERSONAL_DATA_ERASED,
+            detail={"invitations": erased},
+        )
+    return erased
+
+
+def _find_user(identifier: str):
+    User = get_user_model()
+    identifier = identifier.strip()
+    return (
+        User.objects.filter(username__iexact=identifier).first()
+        or User.objects.filter(email__iexact=identifier).first()
+    )
+
+
+def membership_change(
+    *, diagnostic: Diagnostic, identifier: str, role: str, add: bool, actor
+) -> bool:
+    """Add or remove a steering member (of the diagnostic) or a facilitator (of its place).
+    Returns False when no user matches `identifier`; a facilitator cannot remove
+    themself, so a place always keeps one."""
+    user = _find_user(identifier)
+    if user is None or (role == "facilitator" and not add and user == actor):
+        return False
+    members = (
+        diagnostic.place.facilitators if role == "facilitator" else diagnostic.steering_members
+    )
+    (members.add if add else members.remove)(user)
+    AuditEvent.objects.create(
+        diagnostic=diagnostic,
+        actor=actor,
+        action=AuditEvent.Action.ROLE_CHANGED,
+        detail={"user": user.get_username(), "role": role, "added": add},
+    )
+    return True
