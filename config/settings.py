@@ -237,4 +237,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Chatty libraries: their INFO lines are progress noise, not events.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "axes", "PIL")},
 }

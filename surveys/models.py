@@ -281,6 +281,11 @@ class Response(models.Model):
                 condition=models.Q(invitation__isnull=False),
                 name="one_response_per_invitation_and_system",
             ),
+            models.UniqueConstraint(
+                fields=["diagnostic", "system", "respondent_label"],
+                condition=models.Q(source="import") & ~models.Q(respondent_label=""),
+                name="one_imported_response_per_respondent_and_system",
+            ),
         ]
         indexes = [models.Index(fields=["diagnostic", "status"])]
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .models import AuditEvent, Diagnostic, Invitation, Response
+from .models import AuditEvent, Diagnostic, Invitation, PendingImport, Response
 
 
 def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
@@ -19,6 +19,8 @@ def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
             name="", email="", token_hash=None, revoked_at=timezone.now()
         )
         Response.objects.filter(diagnostic=diagnostic).update(respondent_label="", invitation=None)
+        # Uploaded files waiting for confirmation hold names and evidence too.
+        PendingImport.objects.filter(diagnostic=diagnostic).delete()
         diagnostic.personal_data_erased_at = timezone.now()
         diagnostic.save(update_fields=["personal_data_erased_at"])
         AuditEvent.objects.create(

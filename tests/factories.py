@@ -125,3 +125,20 @@ def make_response(
         for code, score in scores.items()
     )
     return response
+
+
+def make_responses(
+    diagnostic: Diagnostic,
+    system: System,
+    scores: list[dict[str, int | None]],
+    *,
+    sector: str = "public",
+    role: str = "manager",
+    organisation: Organisation | None = None,
+) -> list[Response]:
+    """One submitted response per item of `scores`, all from one organisation of `sector`."""
+    organisation = organisation or make_organisation(diagnostic.place, sector)
+    return [
+        make_response(diagnostic, system, row, organisation=organisation, role=role)
+        for row in scores
+    ]

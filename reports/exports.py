@@ -1,0 +1,294 @@
+"""A diagnostic's results as JSON, CSV and Excel files.
+
+JSON carries the summary (``reports.aggregate``) with small groups suppressed exactly as
+the report shows them; its shape is documented in docs/reports.md and kept stable.
+
+CSV and Excel carry the ratings themselves, one row per rating, for facilitators: they are
+not suppressed, so never offer them to steering members. Respondents' names and
+organisations appear only when ``include_names=True`` is asked for explicitly; e-mail
+addresses never do. Every text cell is neutralised against formula injection
+(``safe_cell``), because evidence is free text typed by respondents.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from surveys.models import Diagnostic, Rating, Response
+
+from .aggregate import SCALE, SECTORS, Stats, SystemSummary, diagnostic_summary
+
+if TYPE_CHECKING:
+    from .narrative import SystemFindings
+
+RATING_COLUMNS = (
+    "system",
+    "precondition",
+    "precondition_title",
+    "sector",
+    "role",
+    "score",
+    "dont_know",
+    "evidence",
+)
+NAME_COLUMNS = ("respondent", "organisation")
+SUMMARY_COLUMNS = (
+    "system",
+    "code",
+    "title",
+    "n",
+    "dont_know",
+    "mean",
+    "median",
+    "sd",
+    "q1",
+    "q3",
+    "min",
+    "max",
+    *(f"count_{point}" for point in SCALE),
+)
+# Spreadsheets run a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_CHUNK_SIZE = 2000
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` with a leading apostrophe if it is text a spreadsheet would run as a
+    formula; anything else (numbers, booleans, None) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+# --- JSON ----------------------------------------------------------------------------
+
+
+def system_findings(system: SystemSummary) -> SystemFindings:
+    """The narrative's findings for one system.
+
+    Imported when called, and looked up through this module-level name, so the exports do
+    not depend on ``reports.narrative`` at import time and tests can substitute it.
+    """
+    from reports import narrative
+
+    return narrative.system_findings(system)
+
+
+def export_json(diagnostic: Diagnostic) -> dict:
+    """The summary as plain data in the documented shape (docs/reports.md, "JSON export").
+
+    Suppressed breakdowns are None (``null``); a suppressed system keeps its keys with
+    every number None, so consumers never need to check which keys exist.
+    """
+    summary = diagnostic_summary(diagnostic, include_evidence=False)
+    return {
+        "diagnostic": summary.slug,
+        "min_group_size": summary.min_group_size,
+        "systems": [_system_json(system) for system in summary.systems],
+    }
+
+
+def _system_json(system: SystemSummary) -> dict:
+    findings = system_findings(system)
+    return {
+        "name": system.name,
+        "slug": system.slug,
+        "respondents": system.respondents,
+        "preconditions": [
+            {
+                "code": p.code,
+                "title": p.title,
+                **_overall_json(p.overall),
+                "by_sector": {sector: _sector_json(p.by_sector.get(sector)) for sector in SECTORS},
+            }
+            for p in system.preconditions
+        ],
+        "strengths": list(findings.strengths),
+        "gaps": list(findings.gaps),
+        "contested": list(findings.contested),
+        "low_visibility": list(findings.low_visibility),
+        "narrative": list(findings.paragraphs),
+    }
+
+
+def _overall_json(stats: Stats | None) -> dict:
+    if stats is None:
+        return {
+            **dict.fromkeys(("n", "dont_know", "mean", "median", "sd", "q1", "q3")),
+            "counts": {str(point): None for point in SCALE},
+        }
+    return {
+        "n": stats.n,
+        "dont_know": stats.dont_know,
+        "mean": stats.mean,
+        "median": stats.median,
+        "sd": stats.sd,
+        "q1": stats.q1,
+        "q3": stats.q3,
+        "counts": {str(point): stats.counts.get(point, 0) for point in SCALE},
+    }
+
+
+def _sector_json(stats: Stats | None) -> dict | None:
+    if stats is None:
+        return None
+    return {"n": stats.n, "mean": stats.mean, "median": stats.median}
+
+
+# --- the ratings, row by row (CSV and Excel) -----------------------------------------
+
+
+def _rating_values(diagnostic: Diagnostic, *, include_names: bool) -> Iterator[tuple]:
+    """Every answered rating of the submitted responses, typed (score an int or None,
+    dont_know a bool), streamed from the database in chunks so memory stays flat."""
+    fields = [
+        "response__system__name",
+        "precondition__code",
+        "precondition__title",
+        "response__sector",
+        "response__role",
+        "score",
+        "dont_know",
+        "evidence",
+    ]
+    if include_names:
+        fields += [
+            "response__invitation__name",
+            "response__respondent_label",
+            "response__organisation__name",
+        ]
+    queryset = (
+        Rating.objects.filter(
+            response__diagnostic=diagnostic, response__status=Response.Status.SUBMITTED
+        )
+        # The same ratings the summary counts: an evidence-only draft is not a rating.
+        .filter(Q(score__isnull=False) | Q(dont_know=True))
+        .order_by("response__system__name", "response_id", "precondition__order")
+        .values_list(*fields)
+    )
+    for row in queryset.iterator(chunk_size=CSV_CHUNK_SIZE):
+        if include_names:
+            # Online responses are named by their invitation, imported ones by their label.
+            *rating, invitation_name, label, organisation = row
+            yield (*rating, invitation_name or label, organisation)
+        else:
+            yield row
+
+
+def _header(include_names: bool) -> list[str]:
+    return [*RATING_COLUMNS, *(NAME_COLUMNS if include_names else ())]
+
+
+def export_csv_rows(diagnostic: Diagnostic, *, include_names: bool = False) -> Iterator[list[str]]:
+    """The header, then one row per rating. Score is empty for "don't know"; dont_know is
+    "true" or "false" (which pandas and most tools read as booleans)."""
+    yield _header(include_names)
+    for values in _rating_values(diagnostic, include_names=include_names):
+        system, code, title, sector, role, score, dont_know, evidence, *names = values
+        yield [
+            safe_cell(system),
+            safe_cell(code),
+            safe_cell(title),
+            safe_cell(sector),
+            safe_cell(role),
+            "" if score is None else str(score),
+            "true" if dont_know else "false",
+            safe_cell(evidence),
+            *(safe_cell(name or "") for name in names),
+        ]
+
+
+class _Echo:
+    """A file-like object whose write() hands the text back, so csv.writer can produce one
+    line at a time for a streaming response (the pattern in Django's documentation)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_streaming_response(rows: Iterable[Sequence[Any]], filename: str) -> StreamingHttpResponse:
+    """Stream ``rows`` as a CSV download, UTF-8 with a byte-order mark so Excel does not
+    mistake the encoding. Cells are written as given: neutralise them first (the rows of
+    ``export_csv_rows`` already are)."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+# --- Excel ---------------------------------------------------------------------------
+
+
+def _xlsx_text(value: Any) -> Any:
+    """A text cell Excel accepts and will not run: control characters that the file
+    format forbids removed, then formula prefixes neutralised."""
+    if isinstance(value, str):
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
+
+
+def export_xlsx(diagnostic: Diagnostic, *, include_names: bool = False) -> bytes:
+    """A workbook with a "Ratings" sheet (the CSV's rows, scores as numbers and dont_know
+    as booleans) and a "Summary" sheet (overall statistics per system and pre-condition;
+    a note on its first row, the header on its second).
+
+    Built with a write-only workbook, which streams rows to a temporary file rather than
+    holding every cell in memory.
+    """
+    workbook = Workbook(write_only=True)
+    ratings = workbook.create_sheet("Ratings")
+    ratings.append(_header(include_names))
+    for values in _rating_values(diagnostic, include_names=include_names):
+        ratings.append([_xlsx_text(value) for value in values])
+
+    summary_sheet = workbook.create_sheet("Summary")
+    summary = diagnostic_summary(diagnostic, include_evidence=False)
+    summary_sheet.append(
+        [
+            f"Systems and breakdowns with fewer than {summary.min_group_size} respondents "
+            "are hidden: their numbers are left empty (see docs/reports.md)."
+        ]
+    )
+    summary_sheet.append(list(SUMMARY_COLUMNS))
+    for system in summary.systems:
+        for p in system.preconditions:
+            summary_sheet.append(
+                [_xlsx_text(system.name), p.code, _xlsx_text(p.title), *_summary_numbers(p.overall)]
+            )
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _summary_numbers(stats: Stats | None) -> list[int | float | None]:
+    """The numeric cells of a Summary row; all empty for a suppressed system."""
+    if stats is None:
+        return [None] * (len(SUMMARY_COLUMNS) - 3)
+    return [
+        stats.n,
+        stats.dont_know,
+        stats.mean,
+        stats.median,
+        stats.sd,
+        stats.q1,
+        stats.q3,
+        stats.min,
+        stats.max,
+        *(stats.counts.get(point, 0) for point in SCALE),
+    ]

@@ -1,0 +1,27 @@
+from django.urls import path, register_converter
+
+from . import views
+
+
+class ExportFormatConverter:
+    regex = "csv|xlsx|json"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ExportFormatConverter, "export_format")
+
+app_name = "reports"
+
+urlpatterns = [
+    # Reports: diagnostics the signed-in user may read (facilitators and steering members).
+    path("", views.report_index, name="index"),
+    path("<slug:slug>/", views.diagnostic_report, name="diagnostic"),
+    path("<slug:slug>/report.pdf", views.report_pdf, name="pdf"),
+    path("<slug:slug>/export.<export_format:fmt>", views.report_export, name="export"),
+    path("<slug:slug>/<slug:system_slug>/", views.system_report, name="system"),
+]

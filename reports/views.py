@@ -1,0 +1,366 @@
+"""Report pages for facilitators and steering members: the narrative report, one system
+in depth, the PDF board paper and the exports.
+
+Views are thin: statistics come from ``reports.aggregate``, words from
+``reports.narrative``, figures from ``reports.charts`` and ``reports.svg``. Every view
+reaches the diagnostic through ``diagnostic_for_reader`` (404 for anyone else) and is
+never cached, since reports can hold evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import weasyprint
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from weasyprint.urls import URLFetcher
+
+from preconditions.models import Precondition
+from surveys.access import diagnostic_for_reader
+from surveys.models import AuditEvent, Diagnostic
+
+from . import aggregate, exports
+from .aggregate import (
+    ROLES,
+    SCALE,
+    SECTORS,
+    DiagnosticSummary,
+    PreconditionSummary,
+    SystemSummary,
+)
+from .charts import (
+    SCALE_LABELS,
+    SECTOR_NAMES,
+    Comparison,
+    comparison,
+    distribution_description,
+    distribution_figure,
+    radar_description,
+    radar_figure,
+)
+from .narrative import ROLE_PHRASES, diagnostic_narrative, system_findings
+from .svg import radar_svg
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- shared --------------------------------------------------------------------------
+
+
+def _may_see_evidence(diagnostic: Diagnostic) -> bool:
+    """Evidence appears in reports only when the round promised "unattributed" evidence to
+    the steering group; with "ratings only" it stays with facilitators, outside reports."""
+    return diagnostic.confidentiality == Diagnostic.Confidentiality.UNATTRIBUTED
+
+
+def _summary(diagnostic: Diagnostic) -> DiagnosticSummary:
+    return aggregate.diagnostic_summary(diagnostic, include_evidence=_may_see_evidence(diagnostic))
+
+
+def _preconditions(diagnostic: Diagnostic) -> dict[str, Precondition]:
+    return {p.code: p for p in diagnostic.framework.preconditions.all()}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure with everything the page shows around it."""
+
+    id: str  # the id of its json_script; the chart's div gets the same id plus "-plot"
+    title: str
+    figure: dict
+    description: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One view of the chart switcher."""
+
+    key: str  # "systems", "sectors:<slug>" or "rounds:<slug>"
+    comparison: Comparison
+    chart_id: str
+    visible: bool
+
+
+RADAR_SUBTITLE = "Median and middle half of ratings, from 1 (absent) to 5 (embedded)"
+
+
+def _radar(system: SystemSummary) -> Chart:
+    return Chart(
+        id=f"chart-radar-{system.slug}",
+        title=f"Profile of {system.name}",
+        figure=radar_figure(system, RADAR_SUBTITLE),
+        description=radar_description(system),
+    )
+
+
+def _switcher(
+    request: HttpRequest, summary: DiagnosticSummary
+) -> tuple[str, str | None, list[Panel]]:
+    """The chart switcher's choice (from the query string) and every panel it can show.
+
+    All panels are on the page, so with JavaScript the switch happens at once; without
+    it the GET form reloads the page and the server shows the chosen panel.
+    """
+    shown = [s for s in summary.systems if not s.suppressed]
+    kinds = ["systems", "sectors"] + (["rounds"] if summary.previous_title else [])
+    view = request.GET.get("view", "systems")
+    view = view if view in kinds else "systems"
+    slugs = [s.slug for s in shown]
+    chosen = request.GET.get("system")
+    chosen = chosen if chosen in slugs else (slugs[0] if slugs else None)
+    if chosen is None:  # every system hidden: only the systems panel has anything to say
+        view = "systems"
+
+    panels = [
+        Panel(
+            key="systems",
+            comparison=comparison("systems", summary),
+            chart_id="chart-compare-systems",
+            visible=view == "systems",
+        )
+    ]
+    for kind in kinds[1:]:
+        for system in shown:
+            panels.append(
+                Panel(
+                    key=f"{kind}:{system.slug}",
+                    comparison=comparison(kind, summary, system),
+                    chart_id=f"chart-compare-{kind}-{system.slug}",
+                    visible=view == kind and chosen == system.slug,
+                )
+            )
+    return view, chosen, panels
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def report_index(request: HttpRequest) -> HttpResponse:
+    diagnostics = (
+        Diagnostic.objects.for_reader(request.user)
+        .select_related("place")
+        .order_by("place__name", "-created_at")
+    )
+    return render(request, "reports/index.html", {"diagnostics": diagnostics})
+
+
+@login_required
+@never_cache
+def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
+    summary = _summary(diagnostic)
+    narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
+    view, chosen, panels = _switcher(request, summary)
+    sections = [
+        {"system": system, "story": story, "radar": None if system.suppressed else _radar(system)}
+        for system, story in zip(summary.systems, narrative.systems, strict=True)
+    ]
+    return render(
+        request,
+        "reports/diagnostic.html",
+        {
+            "diagnostic": diagnostic,
+            "is_facilitator": is_facilitator,
+            "summary": summary,
+            "narrative": narrative,
+            "sections": sections,
+            "shown_systems": [s for s in summary.systems if not s.suppressed],
+            "chart_view": view,
+            "chart_system": chosen,
+            "panels": panels,
+            "show_evidence": _may_see_evidence(diagnostic),
+        },
+    )
+
+
+def _breakdown(system: SystemSummary, attribute: str, columns: dict[str, str]) -> dict:
+    """A by-sector or by-role table: one row per pre-condition, one cell per column
+    (None where the group is hidden)."""
+    return {
+        "columns": list(columns.values()),
+        "rows": [
+            {"precondition": p, "cells": [getattr(p, attribute).get(key) for key in columns]}
+            for p in system.preconditions
+        ],
+    }
+
+
+def _counts(p: PreconditionSummary) -> list[dict]:
+    if p.overall is None:
+        return []
+    return [
+        *(
+            {"label": f"{point} {SCALE_LABELS[point]}", "count": p.overall.counts.get(point, 0)}
+            for point in SCALE
+        ),
+        {"label": "Don't know", "count": p.overall.dont_know},
+    ]
+
+
+def _sector_columns(system: SystemSummary) -> dict[str, str]:
+    """Sectors anyone responded from (a hidden count is None, so it stays in)."""
+    return {
+        sector: SECTOR_NAMES[sector]
+        for sector in SECTORS
+        if system.respondents_by_sector.get(sector) != 0
+    }
+
+
+def _role_columns(system: SystemSummary) -> dict[str, str]:
+    """Roles with at least one figure shown: the summary does not say whether a role with
+    none is empty or too small, so the page leaves it out and says so."""
+    return {
+        role: ROLE_PHRASES[role][0].upper() + ROLE_PHRASES[role][1:]
+        for role in ROLES
+        if any(p.by_role.get(role) is not None for p in system.preconditions)
+    }
+
+
+@login_required
+@never_cache
+def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
+    diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
+    summary = _summary(diagnostic)
+    system = next((s for s in summary.systems if s.slug == system_slug), None)
+    if system is None:
+        raise Http404("No such system in this diagnostic")
+    findings = system_findings(system, min_group_size=summary.min_group_size)
+    distributions = [
+        {
+            "precondition": p,
+            "chart": Chart(
+                id=f"chart-distribution-{p.code}",
+                title=f"{p.code}. {p.title}",
+                figure=distribution_figure(p),
+                description=distribution_description(p),
+            ),
+            "counts": _counts(p),
+        }
+        for p in system.preconditions
+    ]
+    return render(
+        request,
+        "reports/system.html",
+        {
+            "diagnostic": diagnostic,
+            "is_facilitator": is_facilitator,
+            "summary": summary,
+            "system": system,
+            "findings": findings,
+            "radar": None if system.suppressed else _radar(system),
+            "distributions": distributions,
+            "by_sector": _breakdown(system, "by_sector", _sector_columns(system)),
+            "by_role": _breakdown(system, "by_role", _role_columns(system)),
+            "show_evidence": _may_see_evidence(diagnostic),
+        },
+    )
+
+
+# --- the PDF -------------------------------------------------------------------------
+
+
+# A board paper quotes a few excerpts per pre-condition; the web report has them all.
+PDF_EXCERPTS_PER_PRECONDITION = 3
+
+
+def _pdf_evidence(system: SystemSummary) -> list[dict]:
+    return [
+        {
+            "precondition": p,
+            "excerpts": p.evidence[:PDF_EXCERPTS_PER_PRECONDITION],
+            "more": max(0, len(p.evidence) - PDF_EXCERPTS_PER_PRECONDITION),
+        }
+        for p in system.preconditions
+        if p.evidence
+    ]
+
+
+def _no_fetching() -> URLFetcher:
+    """A fetcher that refuses every URL: the PDF is built from the HTML string alone."""
+    return URLFetcher(allowed_protocols=())
+
+
+@login_required
+@never_cache
+def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    diagnostic, _is_facilitator = diagnostic_for_reader(request, slug)
+    summary = _summary(diagnostic)
+    narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
+    sections = [
+        {
+            "system": system,
+            "story": story,
+            # radar_svg escapes every piece of text it draws.
+            "svg": None if system.suppressed else mark_safe(radar_svg(system)),
+            "evidence": _pdf_evidence(system),
+        }
+        for system, story in zip(summary.systems, narrative.systems, strict=True)
+    ]
+    systems_table = comparison("systems", summary)
+    html = render_to_string(
+        "reports/pdf.html",
+        {
+            "diagnostic": diagnostic,
+            "summary": summary,
+            "narrative": narrative,
+            "sections": sections,
+            "systems_table": systems_table,
+            "show_evidence": _may_see_evidence(diagnostic),
+        },
+        request=request,
+    )
+    pdf = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetching()).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{diagnostic.slug}-report.pdf"
+    )
+    return response
+
+
+# --- exports -------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """JSON (the suppressed summary) for every reader; CSV and Excel (one row per rating,
+    not suppressed) for facilitators only, as ``reports.exports`` requires. Names only for
+    a facilitator who asks with ``?include_names=1``."""
+    diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
+    if fmt in ("csv", "xlsx") and not is_facilitator:
+        raise PermissionDenied("Only facilitators can download the ratings row by row.")
+    include_names = is_facilitator and request.GET.get("include_names") == "1"
+    filename = f"{diagnostic.slug}-results.{fmt}"
+    if fmt == "json":
+        response: HttpResponse = JsonResponse(
+            exports.export_json(diagnostic), json_dumps_params={"ensure_ascii": False}
+        )
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    elif fmt == "csv":
+        response = exports.csv_streaming_response(
+            exports.export_csv_rows(diagnostic, include_names=include_names), filename
+        )
+    elif fmt == "xlsx":
+        response = HttpResponse(
+            exports.export_xlsx(diagnostic, include_names=include_names), content_type=XLSX_TYPE
+        )
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    else:  # the URL converter only lets the three formats through
+        raise Http404("No such format")
+    AuditEvent.objects.create(
+        diagnostic=diagnostic,
+        place=diagnostic.place,
+        actor=request.user,
+        action=AuditEvent.Action.EXPORTED,
+        detail={"format": fmt},
+    )
+    return response

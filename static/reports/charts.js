@@ -1,0 +1,80 @@
+// Draws the report's plotly charts and runs the chart switcher.
+// Each chart's figure is in a <script type="application/json"> (Django's json_script) named
+// by the div's data-figure attribute, so the page needs no inline script (strict CSP).
+// Without JavaScript the text alternatives and tables carry the same numbers, and the
+// switcher is a plain GET form.
+(function () {
+  "use strict";
+
+  var CONFIG = { responsive: true, displaylogo: false };
+
+  function draw(el) {
+    if (el.getAttribute("data-drawn") || !window.Plotly) return;
+    var source = document.getElementById(el.getAttribute("data-figure"));
+    if (!source) return;
+    var fig = JSON.parse(source.textContent);
+    window.Plotly.newPlot(el, fig.data, fig.layout, CONFIG);
+    el.setAttribute("data-drawn", "true");
+  }
+
+  function drawVisible(root) {
+    var charts = (root || document).querySelectorAll(".app-chart[data-figure]");
+    Array.prototype.forEach.call(charts, function (el) {
+      if (!el.closest("[hidden]")) draw(el);
+    });
+  }
+
+  function initSwitcher(form) {
+    var panels = document.querySelectorAll("[data-chart-panel]");
+    var status = document.querySelector("[data-chart-status]");
+    if (!panels.length) return;
+
+    function chosenKey() {
+      var view = form.querySelector("input[name=view]:checked");
+      var system = form.querySelector("select[name=system]");
+      var kind = view ? view.value : "systems";
+      if (kind === "systems") return { key: "systems", kind: kind, system: system ? system.value : "" };
+      return { key: kind + ":" + (system ? system.value : ""), kind: kind, system: system ? system.value : "" };
+    }
+
+    function show(event) {
+      var choice = chosenKey();
+      var target = null;
+      Array.prototype.forEach.call(panels, function (panel) {
+        if (panel.getAttribute("data-chart-panel") === choice.key) target = panel;
+      });
+      if (!target) return; // let the form submit and the server decide
+      if (event) event.preventDefault();
+      Array.prototype.forEach.call(panels, function (panel) {
+        panel.hidden = panel !== target;
+      });
+      drawVisible(target);
+      var params = new URLSearchParams({ view: choice.kind });
+      if (choice.system) params.set("system", choice.system);
+      window.history.replaceState(null, "", "?" + params.toString() + "#chart-switcher");
+      if (status) {
+        var heading = target.querySelector("h3");
+        status.textContent = "Showing: " + (heading ? heading.textContent : "");
+      }
+    }
+
+    form.addEventListener("change", show);
+    form.addEventListener("submit", show);
+  }
+
+  // Fit drawn charts to the page width when printing ("Save as PDF"), then back.
+  function resizeAll() {
+    if (!window.Plotly) return;
+    Array.prototype.forEach.call(document.querySelectorAll(".app-chart[data-drawn]"), function (el) {
+      window.Plotly.Plots.resize(el);
+    });
+  }
+  window.addEventListener("beforeprint", resizeAll);
+  window.addEventListener("afterprint", resizeAll);
+
+  drawVisible(document);
+  Array.prototype.forEach.call(
+    document.querySelectorAll("form[data-module=app-chart-switcher]"),
+    initSwitcher
+  );
+})();

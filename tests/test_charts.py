@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from django.utils.html import json_script
+
+from reports.charts import (
+    comparison,
+    distribution_figure,
+    overlay_rounds,
+    overlay_sectors,
+    overlay_systems,
+    plain_number,
+    plotly_text,
+    radar_description,
+    radar_figure,
+    short_label,
+)
+from tests.test_narrative import make_precondition, make_stats, make_summary, make_system
+
+HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
+
+
+def traces(figure: dict, kind: str | None = None, name: str | None = None) -> list[dict]:
+    return [
+        t
+        for t in figure["data"]
+        if (kind is None or t["type"] == kind) and (name is None or t.get("name") == name)
+    ]
+
+
+def median_trace(figure: dict) -> dict:
+    return next(t for t in figure["data"] if t.get("mode") == "lines+markers")
+
+
+def assert_valid(figure: dict) -> None:
+    """Plotly's own validators reject unknown or malformed properties."""
+    go.Figure(figure)
+    json.dumps(figure)
+
+
+def test_the_radar_has_nine_axes_in_order_a_to_i():
+    figure = radar_figure(make_system(), "Homelessness")
+    axis = figure["layout"]["polar"]["angularaxis"]
+    assert [label[0] for label in axis["categoryarray"]] == list("ABCDEFGHI")
+    assert axis["categoryarray"][0] == "A. Beneficiary impact<br>over organisational…"
+    theta = median_trace(figure)["theta"]
+    assert [label[0] for label in theta] == list("ABCDEFGHIA")  # closed from I back to A
+    assert_valid(figure)
+
+
+def test_the_radial_axis_is_fixed_from_1_to_5():
+    radial = radar_figure(make_system(), "x")["layout"]["polar"]["radialaxis"]
+    assert radial["range"] == [1, 5] and radial["autorange"] is False
+
+
+def test_the_radar_shows_vision_and_behaviours_as_two_coloured_sectors():
+    figure = radar_figure(make_system(), "x")
+    vision = traces(figure, "barpolar", "Vision (A–D)")[0]
+    behaviours = traces(figure, "barpolar", "Behaviours (E–I)")[0]
+    assert [t[0] for t in vision["theta"]] == list("ABCD")
+    assert [t[0] for t in behaviours["theta"]] == list("EFGHI")
+    assert vision["marker"]["color"] != behaviours["marker"]["color"]
+    assert vision["base"] == 1 and vision["r"] == [4] * 4  # from 1 to 5
+
+
+def test_the_radar_draws_the_interquartile_band_around_the_median():
+    b = make_precondition("B", make_stats(3.6, median=4.0, q1=3.0, q3=4.5))
+    figure = radar_figure(make_system(overrides={"B": b}), "x")
+    band = next(t for t in figure["data"] if t.get("fill") == "toself")
+    assert "interquartile" in band["name"]
+    # Out along the upper quartiles (A..I, A), back along the lower ones (A, I..A).
+    assert band["r"][1] == 4.5 and band["r"][-2] == 3.0
+    assert len(band["r"]) == 20
+    assert median_trace(figure)["r"][1] == 4.0
+
+
+def test_the_hover_text_gives_the_number_of_ratings_and_of_dont_knows():
+    a = make_precondition("A", make_stats(3.0, n=14, dont_know=3))
+    trace = median_trace(radar_figure(make_system(overrides={"A": a}), "x"))
+    assert "Ratings: %{customdata[2]}" in trace["hovertemplate"]
+    assert "Don't know: %{customdata[3]}" in trace["hovertemplate"]
+    assert trace["customdata"][0][2:] == ["14", "3"]
+
+
+def test_a_suppressed_system_is_drawn_as_gaps_never_as_zero():
+    figure = radar_figure(make_system(suppressed=True), "x")
+    assert median_trace(figure)["r"] == [None] * 10
+    band = next(t for t in figure["data"] if t.get("fill") == "toself")
+    assert band["r"] == [None] * 20
+    assert 0 not in median_trace(figure)["r"]
+    assert_valid(figure)
+
+
+def test_a_precondition_nobody_rated_is_a_gap():
+    nobody = make_precondition("C", make_stats(None, dont_know=8))
+    r = median_trace(radar_figure(make_system(overrides={"C": nobody}), "x"))["r"]
+    assert r[2] is None and r[1] == 3.0
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_system_names_are_escaped_in_labels_and_hover(hostile):
+    system = make_system(name=hostile)
+    summary = make_summary(system, make_system(name=hostile + " 2", slug="two"))
+    figures = [
+        radar_figure(system, f"Profile: {system.name}"),
+        overlay_systems(summary),
+        overlay_sectors(system),
+        overlay_rounds(system),
+    ]
+    for figure in figures:
+        dumped = json.dumps(figure)
+        assert "<script" not in dumped and "<img" not in dumped
+        assert_valid(figure)
+    assert plotly_text(hostile) in json.dumps(figures[0]["layout"]["title"])
+    names = [t["name"] for t in overlay_systems(summary)["data"] if t["type"] == "scatterpolar"]
+    assert names == [plotly_text(hostile), plotly_text(hostile + " 2")]
+
+
+def test_plotly_text_escapes_markup_characters():
+    assert plotly_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert (
+        plotly_text('"><img src=x onerror=alert(1)>') == '"&gt;&lt;img src=x onerror=alert(1)&gt;'
+    )
+    assert plotly_text("Health & care") == "Health &amp; care"
+    assert short_label("H", "Resilient & risk embracing") == "H. Resilient &amp; risk<br>embracing"
+    assert short_label("B", "Citizen-centred") == "B. Citizen-centred"
+
+
+def test_figures_are_json_serialisable_even_from_numpy_numbers():
+    stats = make_stats(np.float64(3.25), median=np.float64(3.0), n=np.int64(9))
+    a = make_precondition("A", stats)
+    figure = radar_figure(make_system(overrides={"A": a}), "x")
+    assert type(median_trace(figure)["r"][0]) is float
+    json.dumps(figure)
+    assert 'type="application/json"' in json_script(figure, "chart-x")
+    assert plain_number(np.float64("nan")) is None
+    assert plain_number(np.int64(4)) == 4
+
+
+def test_the_sector_overlay_shows_only_sectors_with_figures():
+    by_sector = {"public": make_stats(2.0), "voluntary": make_stats(4.0), "private": None}
+    e = make_precondition("E", make_stats(3.0), by_sector=by_sector)
+    f = make_precondition("F", make_stats(3.0), by_sector={"public": make_stats(3.5)})
+    figure = overlay_sectors(make_system(overrides={"E": e, "F": f}))
+    lines = {t["name"]: t["r"] for t in traces(figure, "scatterpolar")}
+    assert list(lines) == ["Public sector", "Voluntary and community sector"]
+    assert lines["Public sector"][4:6] == [2.0, 3.5]
+    assert lines["Voluntary and community sector"][5] is None  # hidden, not 0
+    assert_valid(figure)
+
+
+def test_the_systems_overlay_leaves_out_suppressed_systems():
+    summary = make_summary(
+        make_system({"A": 4.0}),
+        make_system(suppressed=True, name="Care", slug="care"),
+        make_system({"A": 2.0}, name="Youth", slug="youth"),
+    )
+    lines = traces(overlay_systems(summary), "scatterpolar")
+    assert [t["name"] for t in lines] == ["Homelessness and housing", "Youth"]
+    assert [t["r"][0] for t in lines] == [4.0, 2.0]
+    result = comparison("systems", summary)
+    assert "1 system with too few responses left out" in result.description
+    assert [cell.median for cell in result.rows[0].cells] == [4.0, 2.0]
+
+
+def test_the_rounds_overlay_compares_medians_where_the_previous_round_is_comparable():
+    e = make_precondition("E", make_stats(3.0), previous=make_stats(2.0))
+    figure = overlay_rounds(make_system(overrides={"E": e}))
+    lines = {t["name"]: t["r"] for t in traces(figure, "scatterpolar")}
+    assert list(lines) == ["Previous round", "This round"]
+    assert lines["Previous round"][4] == 2.0 and lines["This round"][4] == 3.0
+    assert lines["Previous round"][0] is None
+    previous = traces(figure, "scatterpolar", "Previous round")[0]
+    assert previous["line"]["dash"] == "dash"  # visible where the two lines coincide
+    assert comparison("rounds", make_summary(make_system()), make_system()).figure is None
+
+
+def test_the_distribution_counts_each_scale_point_and_dont_know():
+    stats = make_stats(3.0, n=6, dont_know=2)
+    figure = distribution_figure(make_precondition("B", stats))
+    bar = figure["data"][0]
+    assert bar["x"] == [
+        "1<br>Absent",
+        "2<br>Emerging",
+        "3<br>Developing",
+        "4<br>Established",
+        "5<br>Embedded",
+        "Don't<br>know",
+    ]
+    assert bar["y"] == [0, 0, 6, 0, 0, 2]
+    assert_valid(figure)
+    hidden = distribution_figure(make_precondition("B", None))
+    assert hidden["data"][0]["y"] == [None] * 6
+
+
+def test_the_text_alternative_names_highest_lowest_and_widest_spread():
+    c = make_precondition("C", make_stats(3.0, q1=1.5, q3=4.5))
+    text = radar_description(make_system({"B": 4.5, "H": 1.5}, overrides={"C": c}))
+    assert "Highest median: B. Citizen-centred (4.5)" in text
+    assert "Lowest median: H. Resilient & risk embracing (1.5)" in text
+    assert "most spread on C. Issues are acknowledged as systemic" in text
