@@ -3,9 +3,10 @@
 JSON carries the summary (``reports.aggregate``) with small groups suppressed exactly as
 the report shows them; its shape is documented in docs/reports.md and kept stable.
 
-CSV and Excel carry the ratings themselves, one row per rating, for facilitators: they are
-not suppressed, so never offer them to steering members. Respondents' names and
-organisations appear only when ``include_names=True`` is asked for explicitly; e-mail
+CSV and Excel come in two kinds. For facilitators, the ratings themselves, one row per
+rating, not suppressed. For steering members, the summary by system, pre-condition,
+sector and role, suppressed exactly as the report pages are (``export_summary_*``).
+Respondents' names and organisations appear only when ``include_names=True`` is asked for explicitly; e-mail
 addresses never do. Every text cell is neutralised against formula injection
 (``safe_cell``), because evidence is free text typed by respondents.
 """
@@ -25,7 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from surveys.models import Diagnostic, Rating, Response
 
-from .aggregate import SCALE, SECTORS, Stats, SystemSummary, diagnostic_summary
+from .aggregate import ROLES, SCALE, SECTORS, Stats, SystemSummary, diagnostic_summary
 
 if TYPE_CHECKING:
     from .narrative import SystemFindings
@@ -292,3 +293,59 @@ def _summary_numbers(stats: Stats | None) -> list[int | float | None]:
         stats.max,
         *(stats.counts.get(point, 0) for point in SCALE),
     ]
+
+
+# --- the suppressed summary, for steering members ---------------------------------------
+
+BREAKDOWN_COLUMNS = ("system", "code", "title", "breakdown", "group", *SUMMARY_COLUMNS[3:])
+
+
+def _breakdown_rows(diagnostic: Diagnostic) -> Iterator[list[Any]]:
+    """One row per system, pre-condition and group (all respondents, each sector, each
+    role), with the numbers of a hidden group left empty: the same suppression as the
+    report pages, so these files are safe to give the steering group."""
+    summary = diagnostic_summary(diagnostic, include_evidence=False)
+    for system in summary.systems:
+        for p in system.preconditions:
+            yield [system.name, p.code, p.title, "all", "all", *_summary_numbers(p.overall)]
+            for sector in SECTORS:
+                numbers = _summary_numbers(p.by_sector.get(sector))
+                yield [system.name, p.code, p.title, "sector", sector, *numbers]
+            for role in ROLES:
+                numbers = _summary_numbers(p.by_role.get(role))
+                yield [system.name, p.code, p.title, "role", role, *numbers]
+
+
+def export_summary_csv_rows(diagnostic: Diagnostic) -> Iterator[list[Any]]:
+    yield list(BREAKDOWN_COLUMNS)
+    for row in _breakdown_rows(diagnostic):
+        yield [safe_cell(value) for value in row]
+
+
+def export_summary_xlsx(diagnostic: Diagnostic, *, include_evidence: bool) -> bytes:
+    """A "Summary" sheet (the breakdown rows, a note on the first row) and, when the round
+    shares evidence with the steering group, an "Evidence" sheet of unattributed excerpts."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Summary")
+    sheet.append(
+        [
+            f"Groups with fewer than {diagnostic.min_group_size} respondents, or with "
+            "nobody, have their numbers left empty (see docs/reports.md)."
+        ]
+    )
+    sheet.append(list(BREAKDOWN_COLUMNS))
+    for row in _breakdown_rows(diagnostic):
+        sheet.append([_xlsx_text(value) for value in row])
+    if include_evidence:
+        evidence_sheet = workbook.create_sheet("Evidence")
+        evidence_sheet.append(["system", "code", "title", "evidence"])
+        summary = diagnostic_summary(diagnostic, include_evidence=True)
+        for system in summary.systems:
+            for p in system.preconditions:
+                for text in p.evidence:
+                    evidence_sheet.append(
+                        [_xlsx_text(system.name), p.code, _xlsx_text(p.title), _xlsx_text(text)]
+                    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

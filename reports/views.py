@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import weasyprint
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -332,27 +331,36 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @never_cache
 def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    """JSON (the suppressed summary) for every reader; CSV and Excel (one row per rating,
-    not suppressed) for facilitators only, as ``reports.exports`` requires. Names only for
-    a facilitator who asks with ``?include_names=1``."""
+    """JSON: the suppressed summary, for every reader. CSV and Excel: for steering members
+    the suppressed summary by sector and role; for facilitators the ratings row by row
+    (or the summary with ``?kind=summary``). Names only for a facilitator who asks with
+    ``?include_names=1``."""
     diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
-    if fmt in ("csv", "xlsx") and not is_facilitator:
-        raise PermissionDenied("Only facilitators can download the ratings row by row.")
-    include_names = is_facilitator and request.GET.get("include_names") == "1"
-    filename = f"{diagnostic.slug}-results.{fmt}"
+    row_by_row = is_facilitator and request.GET.get("kind") != "summary"
+    include_names = row_by_row and request.GET.get("include_names") == "1"
+    kind = "ratings" if row_by_row else "summary"
+    filename = f"{diagnostic.slug}-{'results' if fmt == 'json' else kind}.{fmt}"
     if fmt == "json":
         response: HttpResponse = JsonResponse(
             exports.export_json(diagnostic), json_dumps_params={"ensure_ascii": False}
         )
         response["Content-Disposition"] = content_disposition_header(True, filename)
     elif fmt == "csv":
-        response = exports.csv_streaming_response(
-            exports.export_csv_rows(diagnostic, include_names=include_names), filename
+        rows = (
+            exports.export_csv_rows(diagnostic, include_names=include_names)
+            if row_by_row
+            else exports.export_summary_csv_rows(diagnostic)
         )
+        response = exports.csv_streaming_response(rows, filename)
     elif fmt == "xlsx":
-        response = HttpResponse(
-            exports.export_xlsx(diagnostic, include_names=include_names), content_type=XLSX_TYPE
+        content = (
+            exports.export_xlsx(diagnostic, include_names=include_names)
+            if row_by_row
+            else exports.export_summary_xlsx(
+                diagnostic, include_evidence=_may_see_evidence(diagnostic)
+            )
         )
+        response = HttpResponse(content, content_type=XLSX_TYPE)
         response["Content-Disposition"] = content_disposition_header(True, filename)
     else:  # the URL converter only lets the three formats through
         raise Http404("No such format")
@@ -361,6 +369,10 @@ def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         place=diagnostic.place,
         actor=request.user,
         action=AuditEvent.Action.EXPORTED,
-        detail={"format": fmt},
+        detail={
+            "format": fmt,
+            "kind": kind if fmt != "json" else "summary",
+            "names": include_names,
+        },
     )
     return response

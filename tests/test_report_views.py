@@ -369,14 +369,38 @@ def test_names_only_when_a_facilitator_asks_for_them(client, report):
 def test_steering_members_never_get_names_or_row_by_row_files(client, report):
     diagnostic = report["diagnostic"]
     client.force_login(report["steering"])
-    assert export(client, diagnostic, "csv", include_names="1").status_code == 403
-    assert export(client, diagnostic, "xlsx", include_names="1").status_code == 403
+    response = export(client, diagnostic, "csv", include_names="1")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:5] == ["system", "code", "title", "breakdown", "group"]
+    assert "respondent" not in rows[0] and "evidence" not in rows[0]
+    # One row per system, pre-condition and group: all, four sectors, five roles.
+    assert len(rows) == 1 + 2 * 9 * (1 + 4 + 5)
+    workbook = load_workbook(io.BytesIO(export(client, diagnostic, "xlsx").content))
+    assert workbook.sheetnames == ["Summary", "Evidence"]
+    everything = json.dumps([list(r) for r in workbook["Summary"].iter_rows(values_only=True)])
+    assert "Organisation" not in everything
     response = export(client, diagnostic, "json", include_names="1")
     assert response.status_code == 200
     assert "Organisation" not in response.content.decode()
-    assert not AuditEvent.objects.filter(
-        action=AuditEvent.Action.EXPORTED, detail__format="csv"
-    ).exists()
+    kinds = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).values_list(
+        "detail__kind", "detail__names"
+    )
+    assert set(kinds) == {("summary", False)}
+
+
+def test_steering_exports_hide_the_groups_the_page_hides(client, report):
+    """Housing: 12 respondents over three sectors of 4 each, k = 5: every sector hidden."""
+    client.force_login(report["steering"])
+    response = export(client, report["diagnostic"], "csv")
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
+    housing = [r for r in rows if r["system"] == "Homelessness and housing"]
+    overall = [r for r in housing if r["breakdown"] == "all"]
+    sectors = [r for r in housing if r["breakdown"] == "sector"]
+    assert all(r["n"] for r in overall)
+    assert sectors and all(r["n"] == "" and r["mean"] == "" for r in sectors)
 
 
 def test_unknown_export_formats_are_not_found(client, report):
