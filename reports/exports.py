@@ -6,8 +6,8 @@ the report shows them; its shape is documented in docs/reports.md and kept stabl
 CSV and Excel come in two kinds. For facilitators, the ratings themselves, one row per
 rating, not suppressed. For steering members, the summary by system, pre-condition,
 sector and role, suppressed exactly as the report pages are (``export_summary_*``).
-Respondents' names and organisations appear only when ``include_names=True`` is asked for explicitly; e-mail
-addresses never do. Every text cell is neutralised against formula injection
+Respondents' names and organisations appear only when ``include_names=True`` is asked
+for explicitly; e-mail addresses never do. Every text cell is neutralised against formula injection
 (``safe_cell``), because evidence is free text typed by respondents.
 """
 
