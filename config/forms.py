@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Layout, Size
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def prohibit_surrogates(value) -> None:
+    """Lone surrogate code points cannot be encoded (UTF-8, the database): refuse them,
+    as Django refuses NUL. Form bodies cannot carry them (Django decodes with
+    replacement), but forms are also bound from other sources."""
+    if isinstance(value, str) and _SURROGATES.search(value):
+        raise ValidationError("Enter text without invalid characters", code="surrogates")
 
 
 class GDSFormMixin:
@@ -21,6 +34,8 @@ class GDSFormMixin:
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(*self.fields, Button("submit", self.submit_label))
         for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(prohibit_surrogates)
             if isinstance(field.widget, forms.Textarea | forms.TextInput | forms.EmailInput):
                 field.widget.attrs.setdefault("dir", "auto")
 
@@ -51,4 +66,8 @@ class PasswordResetForm(GDSFormMixin, auth_forms.PasswordResetForm):
 
 
 class SetPasswordForm(GDSFormMixin, auth_forms.SetPasswordForm):
+    submit_label = "Change password"
+
+
+class PasswordChangeForm(GDSFormMixin, auth_forms.PasswordChangeForm):
     submit_label = "Change password"

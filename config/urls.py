@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from preconditions import views as precondition_views
 
-from .forms import LoginForm, PasswordResetForm, SetPasswordForm
+from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from .views import PasswordResetView
 
 urlpatterns = [
@@ -27,6 +27,11 @@ urlpatterns = [
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
         name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -6,6 +6,12 @@ from django.core.management import call_command
 from preconditions.models import Framework
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users: a fast hasher keeps them quick (never used outside tests)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def framework(db) -> Framework:
     """The nine pre-conditions, loaded from the fixture as `make run` loads them.

@@ -1,0 +1,219 @@
+"""Every URL pattern, for every persona: who gets the page and who does not.
+
+The matrix below must name every route the project has (the admin's own routes excepted:
+they are covered by one check that only staff reach the admin). Adding a route without an
+entry here fails `test_every_url_pattern_has_an_entry`.
+
+Personas: anonymous; a partner of diagnostic X (arrived by their link); a steering member
+of X; a facilitator of another place (Y); a facilitator of X. "Allowed" personas get the
+expected success status; everyone else gets 403 or 404 — or, for an anonymous visitor on
+a page that needs an account, a redirect to the sign-in page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from surveys.invitations import invitation_token
+from surveys.models import PendingImport
+
+from .factories import (
+    make_diagnostic,
+    make_invitation,
+    make_organisation,
+    make_place,
+    make_system,
+    make_user,
+)
+
+PERSONAS = ("anonymous", "partner_x", "steering_x", "facilitator_y", "facilitator_x")
+EVERYONE = set(PERSONAS)
+SIGNED_IN = {"steering_x", "facilitator_y", "facilitator_x"}
+FACILITATORS = {"facilitator_y", "facilitator_x"}
+FACILITATOR_X = {"facilitator_x"}
+READERS_X = {"steering_x", "facilitator_x"}
+PARTNER_X = {"partner_x"}
+
+
+@dataclass(frozen=True)
+class Route:
+    allowed: set[str]
+    args: str = ""  # which world attributes fill the URL, e.g. "place_slug"
+    method: str = "get"
+    ok: int = 200
+    data: dict = field(default_factory=dict)
+
+
+# route name -> who may use it. POST-only actions are checked with POST (a successful
+# action redirects, hence ok=302).
+MATRIX: dict[str, Route] = {
+    "home": Route(EVERYONE),
+    "preconditions:list": Route(EVERYONE),
+    "preconditions:detail": Route(EVERYONE, args="code"),
+    # Accounts
+    "login": Route(EVERYONE),
+    "logout": Route(EVERYONE, method="post", ok=302),
+    "password_reset": Route(EVERYONE),
+    "password_reset_done": Route(EVERYONE),
+    "password_reset_confirm": Route(EVERYONE, args="reset"),  # says the link is invalid
+    "password_reset_complete": Route(EVERYONE),
+    "password_change": Route(SIGNED_IN),
+    "password_change_done": Route(SIGNED_IN),
+    # Facilitators: places
+    "surveys:dashboard": Route(SIGNED_IN),
+    "surveys:place_create": Route(FACILITATORS),
+    "surveys:place_detail": Route(FACILITATOR_X, args="place"),
+    "surveys:place_edit": Route(FACILITATOR_X, args="place"),
+    "surveys:system_create": Route(FACILITATOR_X, args="place"),
+    "surveys:system_edit": Route(FACILITATOR_X, args="place,system"),
+    "surveys:organisation_create": Route(FACILITATOR_X, args="place"),
+    "surveys:organisation_edit": Route(FACILITATOR_X, args="place,organisation"),
+    "surveys:diagnostic_create": Route(FACILITATOR_X, args="place"),
+    # Facilitators: one diagnostic
+    "surveys:diagnostic_detail": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:diagnostic_edit": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:diagnostic_open": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
+    "surveys:diagnostic_close": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
+    "surveys:diagnostic_access": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:diagnostic_audit": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:diagnostic_erase": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:invitation_list": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:invitation_create": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:invitation_remind": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
+    "surveys:invitation_detail": Route(FACILITATOR_X, args="diagnostic,invitation"),
+    "surveys:invitation_send": Route(
+        FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
+    ),
+    "surveys:invitation_renew": Route(
+        FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
+    ),
+    "surveys:invitation_revoke": Route(
+        FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
+    ),
+    "surveys:import_upload": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:import_preview": Route(FACILITATOR_X, args="diagnostic,pending_import"),
+    # Partners: the link is public (it is the credential); the rest needs the link first.
+    "surveys:invitation_start": Route(EVERYONE, args="token", ok=302),
+    "surveys:partner_landing": Route(PARTNER_X, args="invitation"),
+    "surveys:partner_withdraw": Route(PARTNER_X, args="invitation", method="post"),
+    "surveys:partner_review": Route(PARTNER_X, args="invitation,system"),
+    "surveys:partner_step": Route(PARTNER_X, args="invitation,system,code"),
+    "surveys:partner_autosave": Route(
+        PARTNER_X, args="invitation,system,code", method="post", data={"answer": "3"}
+    ),
+    # Reports
+    "reports:index": Route(SIGNED_IN),
+    "reports:diagnostic": Route(READERS_X, args="diagnostic"),
+    "reports:system": Route(READERS_X, args="diagnostic,system"),
+    "reports:pdf": Route(READERS_X, args="diagnostic"),
+    "reports:export": Route(READERS_X, args="diagnostic,format"),
+}
+
+
+def _route_names(patterns, namespace: str | None = None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _route_names(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_pattern_has_an_entry():
+    names = {n for n in _route_names(get_resolver().url_patterns) if not n.startswith("admin:")}
+    assert names - MATRIX.keys() == set(), "add these routes to the access matrix"
+    assert MATRIX.keys() - names == set(), "these matrix entries name no route"
+
+
+@pytest.fixture
+def world(framework):
+    facilitator_x = make_user("fx")
+    facilitator_y = make_user("fy")
+    steering_x = make_user("sx")
+    for user in (facilitator_x, facilitator_y):
+        user.user_permissions.add(Permission.objects.get(codename="add_place"))
+    place_x = make_place("X", facilitators=[facilitator_x])
+    make_place("Y", facilitators=[facilitator_y])
+    system = make_system(place_x, "Homelessness")
+    organisation = make_organisation(place_x, "public")
+    diagnostic = make_diagnostic(place_x, framework, systems=[system], status="open")
+    diagnostic.steering_members.add(steering_x)
+    invitation = make_invitation(diagnostic, organisation=organisation, email="p@example.org")
+    pending = PendingImport.objects.create(
+        diagnostic=diagnostic,
+        uploaded_by=facilitator_x,
+        filename="f.csv",
+        content=b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
+        b"R1,Council,public,manager,Homelessness,A,3,\n",
+    )
+    return {
+        "users": {
+            "steering_x": steering_x,
+            "facilitator_y": facilitator_y,
+            "facilitator_x": facilitator_x,
+        },
+        "place": place_x.slug,
+        "system": system.slug,
+        "organisation": organisation.pk,
+        "diagnostic": diagnostic.slug,
+        "invitation": invitation.public_id,
+        "token": invitation_token(invitation),
+        "pending_import": pending.public_id,
+        "code": "H",
+        "format": "json",
+        "reset": ["MQ", "set-password"],
+    }
+
+
+def _client_for(persona: str, world) -> Client:
+    client = Client()
+    if persona in world["users"]:
+        client.force_login(world["users"][persona])
+    elif persona == "partner_x":
+        assert client.get(f"/i/{world['token']}/").status_code == 302
+    return client
+
+
+def _url(name: str, route: Route, world) -> str:
+    args = []
+    for key in filter(None, route.args.split(",")):
+        value = world[key]
+        args.extend(value if isinstance(value, list) else [value])
+    return reverse(name, args=args)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_access(name, persona, world):
+    route = MATRIX[name]
+    client = _client_for(persona, world)
+    url = _url(name, route, world)
+    response = getattr(client, route.method)(url, route.data)
+    if persona in route.allowed:
+        assert response.status_code == route.ok, f"{persona} should reach {url}"
+        if route.ok == 302 and name != "surveys:invitation_start":
+            assert "/accounts/login/" not in response["Location"]
+    elif persona in ("anonymous", "partner_x") and response.status_code == 302:
+        assert response["Location"].startswith(reverse("login")), url
+    else:
+        assert response.status_code in (403, 404), f"{persona} got {response.status_code} at {url}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_staff_reach_the_admin(persona, world):
+    response = _client_for(persona, world).get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_ids_of_other_places_objects_cannot_be_probed(world, framework):
+    """Organisation ids are sequential, so they are always checked against the place."""
+    client = _client_for("facilitator_x", world)
+    other = make_organisation(make_place("Z"), "public")
+    url = reverse("surveys:organisation_edit", args=[world["place"], other.pk])
+    assert client.get(url).status_code == 404
