@@ -40,6 +40,11 @@ urlpatterns = [
     path("manage/d/<slug:slug>/audit/", facilitator.diagnostic_audit, name="diagnostic_audit"),
     path("manage/d/<slug:slug>/erase/", facilitator.diagnostic_erase, name="diagnostic_erase"),
     path(
+        "manage/d/<slug:slug>/evidence/",
+        facilitator.diagnostic_evidence,
+        name="diagnostic_evidence",
+    ),
+    path(
         "manage/d/<slug:slug>/invitations/",
         facilitator.invitation_list,
         name="invitation_list",

@@ -82,6 +82,7 @@ MATRIX: dict[str, Route] = {
     "surveys:diagnostic_access": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:diagnostic_audit": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:diagnostic_erase": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:diagnostic_evidence": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_list": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_create": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),

@@ -204,3 +204,18 @@ def test_facilitators_manage_steering_membership(client, diagnostic):
     missing = client.post(url, {"add": "1", "identifier": "nobody", "role": "steering"})
     assert "There is no account" in missing.content.decode()
     assert AuditEvent.objects.filter(action="role_changed").count() == 2
+
+
+def test_reading_raw_evidence_is_audited_without_the_text(client, diagnostic):
+    system = diagnostic.systems.get()
+    make_response(diagnostic, system, {"A": 4}, evidence={"A": "The hostel panel works"})
+    fran = diagnostic.place.facilitators.get()
+    client.force_login(fran)
+    url = reverse("surveys:diagnostic_evidence", args=[diagnostic.slug])
+    assert not AuditEvent.objects.filter(action="evidence_read").exists()
+    page = client.get(url, {"system": system.slug})
+    assert "The hostel panel works" in page.content.decode()
+    assert "Public sector, Manager" in page.content.decode()
+    event = AuditEvent.objects.get(action="evidence_read")
+    assert event.actor == fran and event.detail == {"system": system.name, "excerpts": 1}
+    assert "hostel" not in str(event.detail)
