@@ -8,6 +8,7 @@ from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Layout, Size
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core import validators
 from django.core.exceptions import ValidationError
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -19,6 +20,41 @@ def prohibit_surrogates(value) -> None:
     replacement), but forms are also bound from other sources."""
     if isinstance(value, str) and _SURROGATES.search(value):
         raise ValidationError("Enter text without invalid characters", code="surrogates")
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing ids beyond 64 bits before they reach the database: SQLite cannot
+    bind them, and Django guards ``pk=`` lookups against that but not ``pk__in=``, so
+    ``systems=99999999999999999999`` was a server error instead of "not a valid choice"."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # Django's own checks refuse it
+            if not -(2**63) <= number < 2**63:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class AutoDirSelect(forms.Select):
+    """A select whose options are user text (names of systems, organisations): each
+    option gets dir="auto", so right-to-left text in one cannot reorder the others."""
+
+    def __init__(self, attrs=None, choices=()):
+        # crispy-forms-gds names a widget's CSS class after its Python class
+        # ("autodirselect"): keep GOV.UK's, which fits the select to narrow screens.
+        super().__init__({"class": "govuk-select", **(attrs or {})}, choices)
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["dir"] = "auto"
+        return option
 
 
 class GDSFormMixin:
@@ -57,7 +93,12 @@ class LoginForm(GDSFormMixin, auth_forms.AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.form_tag = False
-        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        # Django sets max_length after the field is made, so it is not checked: a longer
+        # name would reach django-axes, whose log of failed logins holds 255 characters
+        # (a server error on PostgreSQL).
+        username = self.fields["username"]
+        username.validators.append(validators.MaxLengthValidator(username.max_length))
+        username.widget.attrs["autocomplete"] = "username"
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 

@@ -56,6 +56,50 @@ def response_get_or_create(*, invitation: Invitation, system: System) -> Respons
     return response
 
 
+def answer_save(
+    *,
+    invitation: Invitation,
+    system: System,
+    precondition: Precondition,
+    answer: Answer,
+    expected_version: int | None,
+) -> SaveResult:
+    """A partner's save of one step: their response to ``system`` (created on first use)
+    and the rating, in one transaction, so that a failure part-way (the database going
+    away) stores neither. Reads ``invitation.diagnostic``: select it first.
+
+    Usually the rating exists already (autosave runs every few seconds while someone
+    types), so it is found and locked with one query; the first save of a step creates
+    what is missing.
+    """
+    if not invitation.diagnostic.is_open:
+        raise RoundClosedError
+    with transaction.atomic():
+        try:
+            rating = (
+                Rating.objects.select_for_update(of=("self",))
+                .select_related("response")
+                .order_by()
+                .get(
+                    response__invitation=invitation,
+                    response__system=system,
+                    precondition=precondition,
+                )
+            )
+        except Rating.DoesNotExist:
+            response = Response.objects.filter(invitation=invitation, system=system).first()
+            if response is None:
+                response = response_get_or_create(invitation=invitation, system=system)
+            response.diagnostic = invitation.diagnostic
+            return rating_save(
+                response=response,
+                precondition=precondition,
+                answer=answer,
+                expected_version=expected_version,
+            )
+        return _rating_store(rating, answer, expected_version, created=False)
+
+
 def rating_save(
     *,
     response: Response,
@@ -68,32 +112,44 @@ def rating_save(
     nothing is written and the caller shows both versions."""
     if not response.diagnostic.is_open:
         raise RoundClosedError
-    now = timezone.now()
-    with transaction.atomic():
+    # No savepoint inside answer_save's transaction: nothing here catches an error and
+    # carries on, and a savepoint would cost two more round trips on every save.
+    with transaction.atomic(savepoint=False):
         rating, created = Rating.objects.select_for_update().get_or_create(
             response=response,
             precondition=precondition,
             defaults={"version": 0},
         )
-        unchanged = (
-            rating.score == answer.score
-            and rating.dont_know == answer.dont_know
-            and rating.evidence == answer.evidence
-            and rating.indicators_seen == answer.indicators_seen
-        )
-        if unchanged and not created:
-            # A retried request, or a save with nothing new: same answer, no new version.
-            return SaveResult(saved=True, rating=rating)
-        if expected_version is not None and rating.version != expected_version:
-            return SaveResult(saved=False, rating=rating, conflict=True)
-        rating.score = answer.score
-        rating.dont_know = answer.dont_know
-        rating.evidence = answer.evidence
-        rating.indicators_seen = answer.indicators_seen
-        rating.version += 1
-        rating.updated_at = now
-        rating.save()
-        Response.objects.filter(pk=response.pk).update(updated_at=now)
+        return _rating_store(rating, answer, expected_version, created=created)
+
+
+ANSWER_FIELDS = ["score", "dont_know", "evidence", "indicators_seen", "version", "updated_at"]
+
+
+def _rating_store(
+    rating: Rating, answer: Answer, expected_version: int | None, *, created: bool
+) -> SaveResult:
+    """Write ``answer`` into ``rating``, which the caller has locked in its transaction."""
+    unchanged = (
+        rating.score == answer.score
+        and rating.dont_know == answer.dont_know
+        and rating.evidence == answer.evidence
+        and rating.indicators_seen == answer.indicators_seen
+    )
+    if unchanged and not created:
+        # A retried request, or a save with nothing new: same answer, no new version.
+        return SaveResult(saved=True, rating=rating)
+    if expected_version is not None and rating.version != expected_version:
+        return SaveResult(saved=False, rating=rating, conflict=True)
+    now = timezone.now()
+    rating.score = answer.score
+    rating.dont_know = answer.dont_know
+    rating.evidence = answer.evidence
+    rating.indicators_seen = answer.indicators_seen
+    rating.version += 1
+    rating.updated_at = now
+    rating.save(update_fields=ANSWER_FIELDS)
+    Response.objects.filter(pk=rating.response_id).update(updated_at=now)
     return SaveResult(saved=True, rating=rating)
 
 

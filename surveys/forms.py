@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
 from django.conf import settings
+from django.utils.html import format_html
 from django.utils.text import slugify
 
-from config.forms import GDSForm, GDSModelForm
+from config.forms import AutoDirSelect, GDSForm, GDSModelForm, ModelMultipleChoiceField
 from preconditions.models import Precondition
 
 from .models import (
@@ -58,6 +60,7 @@ class SystemForm(GDSModelForm):
             "parent": "Wider system it sits inside (optional)",
         }
         help_texts = {"name": "For example, homelessness and housing."}
+        widgets = {"parent": AutoDirSelect}
 
     def __init__(self, *args, place: Place, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,6 +131,7 @@ class DiagnosticForm(GDSModelForm):
             "min_group_size": "Results for a group of fewer people than this are hidden, so "
             "no one can be identified. At least 3; 5 is usual.",
         }
+        field_classes = {"systems": ModelMultipleChoiceField}
         widgets = {
             "systems": forms.CheckboxSelectMultiple,
             "confidentiality": forms.RadioSelect,
@@ -173,13 +177,17 @@ class InvitationForm(GDSForm):
     email = forms.EmailField(
         label="Email address (optional)",
         required=False,
+        max_length=254,  # Invitation.email; Django's form field would allow 320
         help_text="Needed only if you want to send the link by email.",
     )
     organisation = forms.ModelChoiceField(
-        label="Organisation", queryset=Organisation.objects.none(), empty_label="Choose"
+        label="Organisation",
+        queryset=Organisation.objects.none(),
+        empty_label="Choose",
+        widget=AutoDirSelect,
     )
     role = forms.ChoiceField(label="Role", choices=_role_choices, widget=forms.RadioSelect)
-    systems = forms.ModelMultipleChoiceField(
+    systems = ModelMultipleChoiceField(
         label="Systems they will assess",
         queryset=System.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -202,6 +210,9 @@ class InvitationForm(GDSForm):
             Button("submit", self.submit_label),
         )
 
+
+# C0 controls except tab, line feed and carriage return, and DEL.
+_BULK_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 BULK_COLUMNS = ["name", "email", "organisation", "sector", "role", "systems"]
 
@@ -244,20 +255,27 @@ class BulkInvitationForm(GDSForm):
         if not text and not self.has_error("file"):
             self.add_error("rows", "Paste some invitations or upload a CSV file")
             return cleaned
-        reader = csv.DictReader(io.StringIO(text))
-        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in ("organisation", "sector", "role", "systems") if c not in header]
-        if missing:
+        # Control characters (NUL above all, which PostgreSQL refuses) have no place in
+        # names or addresses; line breaks and tabs are the CSV's own.
+        text = _BULK_CONTROL_CHARACTERS.sub("", text)
+        field = "file" if upload else "rows"
+        try:
+            # newline="": a quoted cell may hold a line break, and a lone \r ends a line.
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+            missing = [c for c in ("organisation", "sector", "role", "systems") if c not in header]
+            if missing:
+                self.add_error(field, "The header line is missing: " + ", ".join(missing))
+                return cleaned
+            reader.fieldnames = header
+            parsed_rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+        except csv.Error as error:  # e.g. a cell longer than the csv module allows
             self.add_error(
-                "file" if upload else "rows",
-                "The header line is missing: " + ", ".join(missing),
+                field, f"The invitations could not be read after line {reader.line_num}: {error}"
             )
             return cleaned
-        reader.fieldnames = header
         cleaned["source_text"] = text
-        cleaned["parsed_rows"] = [
-            {k: (v or "").strip() for k, v in row.items() if k} for row in reader
-        ]
+        cleaned["parsed_rows"] = parsed_rows
         return cleaned
 
 
@@ -286,9 +304,13 @@ class StepForm(GDSForm):
 
     def __init__(self, *args, precondition: Precondition, system: System, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[
-            "answer"
-        ].label = f"How far is “{precondition.title}” in place in {system.name}?"
+        # crispy-forms-gds renders labels with |safe: escape the names here, and isolate
+        # the system's name (user text) so right-to-left text cannot reorder the question.
+        self.fields["answer"].label = format_html(
+            "How far is “{}” in place in {}?",
+            precondition.title,
+            format_html('<bdi class="app-user-text" dir="auto">{}</bdi>', system.name),
+        )
         self.fields["answer"].choices = [
             Choice(
                 str(score.value),

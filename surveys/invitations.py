@@ -227,6 +227,9 @@ def invitations_bulk_plan(*, diagnostic: Diagnostic, rows: list[dict[str, str]])
                 validate_email(email)
             except ValidationError:
                 problems.append(f"{email!r} is not an email address")
+            else:
+                if len(email) > 254:  # Invitation.email; validate_email allows 320
+                    problems.append("the email address is longer than 254 characters")
         chosen = []
         for name in filter(None, (s.strip() for s in row.get("systems", "").split(";"))):
             system = systems.get(name.lower()) or systems.get(slugify(name))

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -120,7 +120,7 @@ def place_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "surveys/form_page.html",
-        {"form": form, "title": f"Edit {place.name}", "place": place},
+        {"form": form, "title": "Edit", "title_name": place.name, "place": place},
     )
 
 
@@ -154,7 +154,7 @@ def system_edit(request: HttpRequest, slug: str, system_slug: str) -> HttpRespon
     return render(
         request,
         "surveys/form_page.html",
-        {"form": form, "title": f"Edit {system.name}", "place": place},
+        {"form": form, "title": "Edit", "title_name": system.name, "place": place},
     )
 
 
@@ -187,7 +187,7 @@ def organisation_edit(request: HttpRequest, slug: str, organisation_id: int) -> 
     return render(
         request,
         "surveys/form_page.html",
-        {"form": form, "title": f"Edit {organisation.name}", "place": place},
+        {"form": form, "title": "Edit", "title_name": organisation.name, "place": place},
     )
 
 
@@ -231,7 +231,7 @@ def diagnostic_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "surveys/form_page.html",
-        {"form": form, "title": f"Edit {diagnostic.title}", "diagnostic": diagnostic},
+        {"form": form, "title": "Edit", "title_name": diagnostic.title, "diagnostic": diagnostic},
     )
 
 
@@ -343,6 +343,8 @@ def invitation_bulk(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _invitation(diagnostic: Diagnostic, public_id: str) -> Invitation:
+    if "\x00" in public_id:  # from the URL (%00): PostgreSQL refuses NUL in a query
+        raise Http404("No such invitation")
     return get_object_or_404(
         diagnostic.invitations.select_related("organisation", "diagnostic__place"),
         public_id=public_id,
@@ -433,7 +435,8 @@ def diagnostic_access(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if "remove" in request.POST:
             role, _, identifier = request.POST["remove"].partition(":")
-            changed = membership_change(
+            # No account name holds NUL, and PostgreSQL refuses it in a query.
+            changed = "\x00" not in identifier and membership_change(
                 diagnostic=diagnostic,
                 identifier=identifier,
                 role=role if role in {"steering", "facilitator"} else "steering",

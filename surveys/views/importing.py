@@ -61,6 +61,8 @@ class ImportUploadForm(GDSForm):
 
 def _pending_import(request: HttpRequest, diagnostic: Diagnostic, public_id: str) -> PendingImport:
     """The user's own upload to this diagnostic, or 404: no one else's is reachable."""
+    if "\x00" in public_id:  # from the URL (%00): PostgreSQL refuses NUL in a query
+        raise Http404("No such upload")
     pending = PendingImport.objects.filter(
         public_id=public_id,
         diagnostic=diagnostic,

@@ -6,7 +6,10 @@ a URL without it, so the token never sits in history, logs or a Referer header.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +23,7 @@ from ..access import PARTNER_SESSION_KEY, invitation_for_partner
 from ..answers import (
     Answer,
     RoundClosedError,
-    rating_save,
+    answer_save,
     response_get_or_create,
     response_submit,
     responses_withdraw,
@@ -29,6 +32,20 @@ from ..forms import DONT_KNOW, StepForm
 from ..invitations import invitation_from_token
 from ..models import Invitation, Rating, Response, System
 from ..ratelimit import bad_token_limit_reached, bad_token_record
+
+logger = logging.getLogger(__name__)
+
+# The database went away (restarted, failed over, connection cut): nothing was stored,
+# because each save is one transaction. Say so plainly and keep what the partner typed.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+NOT_SAVED = (
+    "Sorry, your answer was not saved because of a problem on our side. "
+    "Your text is still below: please try saving again in a minute."
+)
+NOT_SUBMITTED = (
+    "Sorry, your answers were not submitted because of a problem on our side. "
+    "They are still saved as a draft: please try submitting again in a minute."
+)
 
 
 @never_cache
@@ -51,13 +68,33 @@ def invitation_start(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("surveys:partner_landing", invitation.public_id)
 
 
-def _partner_context(request: HttpRequest, public_id: str):
+def _partner_invitation(request: HttpRequest, public_id: str) -> Invitation:
     invitation = invitation_for_partner(request, public_id)
     if invitation.is_revoked:
         raise Http404("Revoked")
+    return invitation
+
+
+def _partner_context(request: HttpRequest, public_id: str):
+    invitation = _partner_invitation(request, public_id)
     systems = list(invitation.systems.filter(diagnostics=invitation.diagnostic))
     preconditions = list(invitation.diagnostic.framework.preconditions.all())
     return invitation, systems, preconditions
+
+
+def _save_context(
+    request: HttpRequest, public_id: str, system_slug: str, code: str
+) -> tuple[Invitation, System, Precondition]:
+    """Only what a background save needs: the one system and pre-condition in the URL
+    (404 unless they are this invitation's), not every step of the page around them."""
+    invitation = _partner_invitation(request, public_id)
+    system = invitation.systems.filter(diagnostics=invitation.diagnostic, slug=system_slug).first()
+    precondition = Precondition.objects.filter(
+        framework_id=invitation.diagnostic.framework_id, code=code
+    ).first()
+    if system is None or precondition is None:
+        raise Http404("No such step in this invitation")
+    return invitation, system, precondition
 
 
 def _system(systems: list[System], slug: str) -> System:
@@ -144,46 +181,50 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
     invitation, systems, preconditions = _partner_context(request, public_id)
     system = _system(systems, system_slug)
     precondition, index, previous_code, next_code = _step_neighbours(preconditions, code)
-    response = Response.objects.filter(invitation=invitation, system=system).first()
-    rating = (
-        Rating.objects.filter(response=response, precondition=precondition).first()
-        if response
-        else None
-    )
     diagnostic = invitation.diagnostic
     conflict = None
+    rating = None
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and diagnostic.is_open:
         form = StepForm(request.POST, precondition=precondition, system=system)
         if form.is_valid():
-            response = response or response_get_or_create(invitation=invitation, system=system)
-            response.diagnostic = diagnostic
             try:
-                result = rating_save(
-                    response=response,
+                result = answer_save(
+                    invitation=invitation,
+                    system=system,
                     precondition=precondition,
                     answer=_answer_from(form, precondition),
                     expected_version=form.cleaned_data["version"],
                 )
             except RoundClosedError:
                 return redirect("surveys:partner_landing", invitation.public_id)
-            if result.conflict:
+            except DATABASE_UNAVAILABLE:
+                logger.exception("A partner's answer was not saved: the database is unavailable")
+                # The form is still bound to what they sent, so the page keeps their text.
+                form.add_error(None, NOT_SAVED)
+                status = 503
+            else:
+                if not result.conflict:
+                    if "save_and_exit" in request.POST:
+                        messages.success(request, "Your answers are saved. Come back any time.")
+                        return redirect("surveys:partner_landing", invitation.public_id)
+                    if next_code:
+                        return redirect(
+                            "surveys:partner_step", invitation.public_id, system.slug, next_code
+                        )
+                    return redirect("surveys:partner_review", invitation.public_id, system.slug)
                 conflict = result.rating
+                status = 409
                 # Keep the user's text in the form; its version now matches the stored
                 # one, so saving again deliberately replaces the other answer.
                 data = request.POST.copy()
                 data["version"] = str(result.rating.version)
                 form = StepForm(data, precondition=precondition, system=system)
                 form.is_valid()
-            else:
-                if "save_and_exit" in request.POST:
-                    messages.success(request, "Your answers are saved. Come back any time.")
-                    return redirect("surveys:partner_landing", invitation.public_id)
-                if next_code:
-                    return redirect(
-                        "surveys:partner_step", invitation.public_id, system.slug, next_code
-                    )
-                return redirect("surveys:partner_review", invitation.public_id, system.slug)
     else:
+        rating = Rating.objects.filter(
+            response__invitation=invitation, response__system=system, precondition=precondition
+        ).first()
         form = StepForm(initial=_initial(rating), precondition=precondition, system=system)
     return render(
         request,
@@ -205,17 +246,16 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
                 "surveys:partner_autosave", args=[invitation.public_id, system.slug, code]
             ),
         },
-        status=409 if conflict else (400 if request.method == "POST" else 200),
+        status=status,
     )
 
 
 @require_POST
 def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) -> JsonResponse:
     """Save one step in the background (JavaScript). Answers in JSON: saved, conflict,
-    invalid or closed. The page keeps the text either way."""
-    invitation, systems, preconditions = _partner_context(request, public_id)
-    system = _system(systems, system_slug)
-    precondition, *_ = _step_neighbours(preconditions, code)
+    invalid, closed or error (503: the database is unavailable, nothing was stored). The
+    page keeps the text either way."""
+    invitation, system, precondition = _save_context(request, public_id, system_slug, code)
     form = StepForm(request.POST, precondition=precondition, system=system)
     if not form.is_valid():
         return JsonResponse(
@@ -225,17 +265,19 @@ def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) 
             },
             status=400,
         )
-    response = response_get_or_create(invitation=invitation, system=system)
-    response.diagnostic = invitation.diagnostic
     try:
-        result = rating_save(
-            response=response,
+        result = answer_save(
+            invitation=invitation,
+            system=system,
             precondition=precondition,
             answer=_answer_from(form, precondition),
             expected_version=form.cleaned_data["version"],
         )
     except RoundClosedError:
         return JsonResponse({"status": "closed"}, status=403)
+    except DATABASE_UNAVAILABLE:
+        logger.exception("A partner's autosave was not stored: the database is unavailable")
+        return JsonResponse({"status": "error", "message": NOT_SAVED}, status=503)
     if result.conflict:
         return JsonResponse(
             {
@@ -265,13 +307,21 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
     diagnostic = invitation.diagnostic
     response = Response.objects.filter(invitation=invitation, system=system).first()
     missing: list[str] = []
+    status = 200
     if request.method == "POST" and diagnostic.is_open:
         if "withdraw" in request.POST:
             return redirect("surveys:partner_landing", invitation.public_id)
-        response = response or response_get_or_create(invitation=invitation, system=system)
-        response.diagnostic = diagnostic
-        missing = response_submit(response=response, preconditions=preconditions)
-        if not missing:
+        try:
+            response = response or response_get_or_create(invitation=invitation, system=system)
+            response.diagnostic = diagnostic
+            missing = response_submit(response=response, preconditions=preconditions)
+        except DATABASE_UNAVAILABLE:
+            logger.exception("A partner's submission failed: the database is unavailable")
+            messages.error(request, NOT_SUBMITTED)
+            status = 503
+        else:
+            status = 400 if missing else 200
+        if status == 200:
             messages.success(
                 request,
                 f"Thank you: your assessment of {system.name} is submitted. "
@@ -292,7 +342,7 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
             "missing": [p for p in preconditions if p.code in missing],
             "read_only": not diagnostic.is_open,
         },
-        status=400 if missing else 200,
+        status=status,
     )
 
 
