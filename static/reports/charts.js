@@ -13,8 +13,21 @@
     var source = document.getElementById(el.getAttribute("data-figure"));
     if (!source) return;
     var fig = JSON.parse(source.textContent);
+    fitToNarrowScreen(el, fig.layout);
     window.Plotly.newPlot(el, fig.data, fig.layout, CONFIG);
     el.setAttribute("data-drawn", "true");
+  }
+
+  // On a phone the radar's long axis labels do not fit: label the spokes with their codes
+  // (A to I) and narrow the margins. The table beside each chart names them in full.
+  function fitToNarrowScreen(el, layout) {
+    var axis = layout.polar && layout.polar.angularaxis;
+    if (!axis || !axis.categoryarray || el.clientWidth >= 560) return;
+    axis.tickvals = axis.categoryarray;
+    axis.ticktext = axis.categoryarray.map(function (label) {
+      return String(label).split(".")[0];
+    });
+    layout.margin = Object.assign({}, layout.margin, { l: 30, r: 30 });
   }
 
   function drawVisible(root) {

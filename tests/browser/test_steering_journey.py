@@ -204,7 +204,7 @@ def test_steering_member_reads_switches_charts_and_downloads(demo, browsing):
             assert_charts_drawn(phone)
         run_axe(phone, label)
     expect(shown_panel(phone)).to_have_attribute("data-chart-panel", f"rounds:{SYSTEMS_SLUGS[0]}")
-    shown_panel(phone).scroll_into_view_if_needed()
+    shown_panel(phone).evaluate("panel => panel.scrollIntoView()")
     screenshot(phone, "steering-05-rounds", full_page=False)
     phone.goto(f"/reports/{demo.slug}/")
     screenshot(phone, "steering-02-report")
