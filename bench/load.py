@@ -10,10 +10,14 @@ of ``bench.views``: a view that answers "ok" and a minimal save.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import subprocess
 import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,13 +161,6 @@ if mode ~= "ok" then
   end
 end
 
-if mode == "typing" then
-  -- People typing: autosave fires 1.5 s after they pause, so each saves every 1-3 s.
-  function delay()
-    return math.random(1000, 3000)
-  end
-end
-
 function done(summary, latency, requests)
   for _, thread in ipairs(all_threads) do
     local counts = thread:get("failures")
@@ -266,17 +263,14 @@ def run_wrk(
     """wrk for ``seconds`` with ``connections`` concurrent connections, one per user.
 
     ``mode``: "ok" (the trivial view), "minimal" (the minimal save), "autosave" (the
-    partner's save as JavaScript sends it, back to back), "step" (the step form's save
-    button) or "typing" (autosave at the pace of people typing: one save every 1-3 s).
+    partner's save as JavaScript sends it, back to back) or "step" (the step form's save
+    button).
     With ``server_pids`` (gunicorn's), also the CPU that gunicorn and a local PostgreSQL
     spent per request: on a shared machine it varies much less than requests per second.
     """
     before = _versions(users)
-    roots = None
-    if server_pids is not None:
-        database = postgres_root()
-        roots = [*server_pids, *([database] if database else [])]
-        cpu_before = cpu_seconds(roots)
+    roots = _server_roots(server_pids)
+    cpu_before = cpu_seconds(roots) if roots else 0.0
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(users, mode, threads))
     try:
@@ -321,3 +315,88 @@ def run_wrk(
         updates=None if mode == "ok" else _versions(users) - before,
         cpu_ms=cpu_ms,
     )
+
+
+def run_typing(
+    base_url: str,
+    users: list[User],
+    *,
+    seconds: float,
+    pause: tuple[float, float] = (1.0, 3.0),
+    server_pids: list[int] | None = None,
+) -> LoadResult:
+    """People typing in a workshop: each user's browser autosaves after a pause of 1 to 3
+    seconds (autosave waits 1.5 s after the last keystroke), one save at a time.
+
+    Plain Python threads send these, at a few dozen saves a second. (wrk's ``delay()``
+    cannot: it connects first and then waits, which holds a sync gunicorn worker idle
+    for the whole pause, as no browser or reverse proxy does.)
+    """
+    before = _versions(users)
+    roots = _server_roots(server_pids)
+    cpu_before = cpu_seconds(roots) if roots else 0.0
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    failures: Counter[str] = Counter()
+
+    def person(number: int, user: User) -> None:
+        rng = random.Random(number)
+        http = requests.Session()
+        sent = 0
+        while True:
+            time.sleep(rng.uniform(*pause))
+            if time.monotonic() >= stop:
+                return
+            data = {
+                "csrfmiddlewaretoken": user.csrf_token,
+                "answer": "2" if sent % 2 == 0 else "4",
+                "evidence": f"Typed in round {sent % 2}",
+            }
+            started = time.perf_counter()
+            try:
+                reply = http.post(
+                    base_url + user.autosave_path,
+                    data=data,
+                    headers={"Cookie": user.cookie},
+                    timeout=30,
+                )
+            except requests.RequestException as error:
+                failures[type(error).__name__] += 1
+            else:
+                latencies.append(time.perf_counter() - started)
+                if reply.status_code >= 400:
+                    failures[f"HTTP {reply.status_code}"] += 1
+            sent += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        list(pool.map(person, range(len(users)), users))
+    elapsed = time.monotonic() - started
+    ordered = sorted(latencies) or [0.0]
+
+    def percentile(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    cpu_ms = None
+    if roots and latencies:
+        cpu_ms = (cpu_seconds(roots) - cpu_before) * 1000 / len(latencies)
+    return LoadResult(
+        name="autosave, people typing",
+        requests=len(latencies),
+        seconds=elapsed,
+        p50_ms=percentile(50),
+        p95_ms=percentile(95),
+        p99_ms=percentile(99),
+        errors=sum(failures.values()),
+        error_kinds=dict(failures),
+        updates=_versions(users) - before,
+        cpu_ms=cpu_ms,
+    )
+
+
+def _server_roots(server_pids: list[int] | None) -> list[int] | None:
+    """gunicorn's processes and, when it runs on this machine, PostgreSQL's."""
+    if server_pids is None:
+        return None
+    database = postgres_root()
+    return [*server_pids, *([database] if database else [])]

@@ -115,7 +115,6 @@ def load_test(options: Options, say: Callable[[str], None]) -> dict[str, load.Lo
         "minimal": "minimal save (floor b)",
         "autosave": "partner's save: autosave",
         "step": "partner's save: step form",
-        "typing": "autosave, people typing",
     }
     results = {}
     with Gunicorn(database_url=url, secret_key=settings.SECRET_KEY, workers=options.workers) as app:
@@ -151,6 +150,19 @@ def load_test(options: Options, say: Callable[[str], None]) -> dict[str, load.Lo
             if run.errors:
                 kinds = ", ".join(f"{n} {kind}" for kind, n in run.error_kinds.items() if n)
                 say(f"  {'':<28} errors: {kinds}")
+        typing = load.run_typing(
+            app.url, users, seconds=options.load_seconds, server_pids=[app.process.pid]
+        )
+        results["typing"] = typing
+        say(
+            f"  {'autosave, people typing':<28} {typing.rps:>8.0f} {typing.p50_ms:>6.1f} ms "
+            f"{typing.p95_ms:>6.1f} ms {typing.errors:>7} {typing.updates:>8} "
+            f"{'' if typing.cpu_ms is None else f'{typing.cpu_ms:.2f} ms':>10}"
+            "  (each person saves every 1-3 s)"
+        )
+        failed = [run for run in results.values() if run.errors]
+        if any(kind.startswith("HTTP 5") for run in failed for kind in run.error_kinds):
+            say("  gunicorn's log (the end):\n" + app.log_text()[-3000:])
     return results
 
 

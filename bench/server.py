@@ -77,6 +77,7 @@ class Gunicorn:
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
+        self._log_file = None
         handle, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log")
         os.close(handle)
         self.log_path = Path(name)
@@ -86,6 +87,7 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Self:
+        self._log_file = self.log_path.open("a")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -106,7 +108,7 @@ class Gunicorn:
             env=self.env,
             cwd=BASE_DIR,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log_file,  # the application's own log lines too
         )
         self._wait_until_ready()
         return self
@@ -115,6 +117,7 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"gunicorn exited at start:\n{self.log_text()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/bench/ok/", timeout=2) as response:
@@ -129,14 +132,16 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
     def __exit__(self, *exc_info) -> None:
         self.stop()

@@ -21,8 +21,9 @@ def minimal_save(request: HttpRequest, rating_id: int) -> HttpResponse:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT version FROM surveys_rating WHERE id = %s FOR UPDATE", [rating_id])
         (version,) = cursor.fetchone()
+        # dont_know goes with the score, as in a real save (a check constraint says so).
         cursor.execute(
-            "UPDATE surveys_rating SET score = %s, version = %s WHERE id = %s",
+            "UPDATE surveys_rating SET score = %s, dont_know = false, version = %s WHERE id = %s",
             [score, version + 1, rating_id],
         )
     return HttpResponse("saved", content_type="text/plain")

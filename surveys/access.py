@@ -54,11 +54,10 @@ def invitation_for_partner(request: HttpRequest, public_id: str) -> Invitation:
     """The invitation this browser holds, having arrived by its link (see partner views)."""
     if public_id not in request.session.get(PARTNER_SESSION_KEY, []):
         raise Http404("No such invitation")
-    invitation = (
-        Invitation.objects.select_related("diagnostic__place", "diagnostic__framework")
-        .filter(public_id=public_id, token_hash__isnull=False)
-        .first()
-    )
-    if invitation is None:
-        raise Http404("No such invitation")
-    return invitation
+    try:
+        # get() by a unique key: no ORDER BY, unlike first() (this runs on every save).
+        return Invitation.objects.select_related(
+            "diagnostic__place", "diagnostic__framework"
+        ).get(public_id=public_id, token_hash__isnull=False)
+    except Invitation.DoesNotExist:
+        raise Http404("No such invitation") from None

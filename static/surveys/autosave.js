@@ -40,6 +40,11 @@ for (const form of document.querySelectorAll("form[data-autosave-url]")) {
         );
       } else if (data.status === "closed") {
         say("The round has closed, so this answer could not be saved.");
+      } else if (data.status === "error") {
+        say(
+          "Sorry, your answer was not saved: the service had a problem. Your text is still " +
+            "here: press 'Save and continue' to try again.",
+        );
       } else {
         say("Not saved yet: please check your answer, then press 'Save and continue'.");
       }
