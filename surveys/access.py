@@ -56,8 +56,8 @@ def invitation_for_partner(request: HttpRequest, public_id: str) -> Invitation:
         raise Http404("No such invitation")
     try:
         # get() by a unique key: no ORDER BY, unlike first() (this runs on every save).
-        return Invitation.objects.select_related(
-            "diagnostic__place", "diagnostic__framework"
-        ).get(public_id=public_id, token_hash__isnull=False)
+        return Invitation.objects.select_related("diagnostic__place", "diagnostic__framework").get(
+            public_id=public_id, token_hash__isnull=False
+        )
     except Invitation.DoesNotExist:
         raise Http404("No such invitation") from None
