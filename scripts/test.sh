@@ -29,7 +29,8 @@ echo "== tests on SQLite"
 env -u DATABASE_URL $PY -m pytest -m "not postgres" "$@"
 
 pg_dir=""
-cleanup() { [ -n "$pg_dir" ] && ./scripts/postgres.sh stop "$pg_dir"; }
+# An `if`, not `&&`: the trap's last status would otherwise become the script's.
+cleanup() { if [ -n "$pg_dir" ]; then ./scripts/postgres.sh stop "$pg_dir"; fi; }
 trap cleanup EXIT
 database_url=${DATABASE_URL:-}
 if [[ "$database_url" != postgres* ]]; then
