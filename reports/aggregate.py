@@ -858,17 +858,22 @@ def _respondents_by_sector(tables: _RoundTables, system_id: int, k: int) -> dict
 
 
 def _evidence_by_system_and_code(frame: pd.DataFrame) -> dict[tuple, list[str]]:
-    """Non-empty evidence per (system_id, code), in response order so it reads the same
-    every time. Only the text: who wrote it, and their sector and role, never travel with it."""
-    written = frame.loc[frame["evidence"] != "", ["response_id", "system_id", "code", "evidence"]]
-    written = written.sort_values("response_id", kind="stable")
-    texts = written["evidence"].str.strip()
+    """Non-empty evidence per (system_id, code), in alphabetical order. Only the text: who
+    wrote it, and their sector and role, never travel with it. Not in response order: then
+    the n-th excerpts of two pre-conditions would come from the same person, and a reader
+    could piece one person's answers together."""
+    written = frame.loc[frame["evidence"] != "", ["system_id", "code", "evidence"]]
     evidence: dict[tuple, list[str]] = {}
     for system_id, code, text in zip(
-        written["system_id"].tolist(), written["code"].tolist(), texts.tolist(), strict=True
+        written["system_id"].tolist(),
+        written["code"].tolist(),
+        written["evidence"].str.strip().tolist(),
+        strict=True,
     ):
         if text:  # whitespace alone is not evidence
             evidence.setdefault((system_id, code), []).append(text)
+    for texts in evidence.values():
+        texts.sort(key=str.casefold)
     return evidence
 
 

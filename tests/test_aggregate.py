@@ -293,12 +293,14 @@ def test_every_float_is_rounded_to_two_decimals(data):
 # --- evidence ------------------------------------------------------------------------
 
 
-def test_evidence_is_the_non_empty_texts_in_response_order_without_attribution(data):
+def test_evidence_is_the_non_empty_texts_in_alphabetical_order_without_attribution(data):
+    """Alphabetical, not response order, so excerpts of different pre-conditions cannot be
+    lined up to piece one person's answers together."""
     system = system_named(diagnostic_summary(data), "Homelessness")
 
     assert precondition(system, "A").evidence == [
-        "Leaders talk about outcomes",
         "A shared outcomes framework",
+        "Leaders talk about outcomes",
         "Not sure who leads this",  # given with a "don't know"
     ]
     assert precondition(system, "B").evidence == ["Residents co-design services"]
