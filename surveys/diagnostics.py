@@ -27,6 +27,18 @@ def place_create(*, name: str, description: str, facilitator) -> Place:
     return place
 
 
+def unique_slug(base: str, taken: set[str], *, max_length: int = 80) -> str:
+    """`base` (already slugified), or `base-2`, `base-3`… whichever is not in `taken`;
+    the result is added to `taken` so a loop can call this for many names."""
+    base = base[:max_length].strip("-") or "system"
+    slug, n = base, 2
+    while slug in taken:
+        suffix = f"-{n}"
+        slug, n = f"{base[: max_length - len(suffix)]}{suffix}", n + 1
+    taken.add(slug)
+    return slug
+
+
 def diagnostic_slug(title: str) -> str:
     """Readable and unguessable: the title plus random characters."""
     return f"{slugify(title)[:60] or 'diagnostic'}-{secrets.token_hex(3)}"

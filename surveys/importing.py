@@ -34,6 +34,7 @@ from django.utils.text import slugify
 
 from preconditions.models import Framework
 
+from .diagnostics import unique_slug
 from .models import (
     EVIDENCE_MAX_LENGTH,
     AuditEvent,
@@ -791,16 +792,6 @@ class ImportResult:
     systems_created: int
 
 
-def _unique_slug(base: str, taken: set[str], *, max_length: int = 80) -> str:
-    base = base[:max_length].strip("-") or "system"
-    slug, n = base, 2
-    while slug in taken:
-        suffix = f"-{n}"
-        slug, n = f"{base[: max_length - len(suffix)]}{suffix}", n + 1
-    taken.add(slug)
-    return slug
-
-
 def import_apply(
     plan: ImportPlan, *, diagnostic: Diagnostic, actor, filename: str = ""
 ) -> ImportResult:
@@ -830,7 +821,7 @@ def import_apply(
         if plan.new_systems:
             taken = set(System.objects.filter(place_id=place_id).values_list("slug", flat=True))
             System.objects.bulk_create(
-                System(place_id=place_id, name=name, slug=_unique_slug(slugify(name), taken))
+                System(place_id=place_id, name=name, slug=unique_slug(slugify(name), taken))
                 for name in plan.new_systems
             )
             system_ids = dict(
@@ -1005,7 +996,7 @@ def diagnostic_create_for_import(
             taken = set(Place.objects.values_list("slug", flat=True))
             place = Place.objects.create(
                 name=place_name[:NAME_MAX_LENGTH],
-                slug=_unique_slug(slugify(place_name) or "place", taken),
+                slug=unique_slug(slugify(place_name) or "place", taken),
             )
             AuditEvent.objects.create(
                 place=place,

@@ -274,3 +274,12 @@ def test_the_dashboard_and_invitation_list_use_a_fixed_number_of_queries(
     assert _dashboard_queries(client, facilitator, framework, 3) == _dashboard_queries(
         client, facilitator, framework, 30
     )
+
+
+def test_systems_whose_names_make_the_same_slug_get_distinct_slugs(client, facilitator, place):
+    client.force_login(facilitator)
+    url = reverse("surveys:system_create", args=[place.slug])
+    client.post(url, {"name": "Homelessness!"})
+    client.post(url, {"name": "Homelessness?"})
+    slugs = place.systems.filter(name__in=["Homelessness!", "Homelessness?"]).order_by("pk")
+    assert list(slugs.values_list("slug", flat=True)) == ["homelessness", "homelessness-2"]

@@ -131,8 +131,9 @@ def system_create(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         system = form.save(commit=False)
         system.place = place
-        system.slug = _unique_slug(
-            form.cleaned_data["name"], place.systems.values_list("slug", flat=True)
+        system.slug = diagnostic_service.unique_slug(
+            slugify(form.cleaned_data["name"])[:70],
+            set(place.systems.values_list("slug", flat=True)),
         )
         system.save()
         messages.success(request, f"Added the system {system.name}.")
@@ -189,15 +190,6 @@ def organisation_edit(request: HttpRequest, slug: str, organisation_id: int) -> 
         "surveys/form_page.html",
         {"form": form, "title": "Edit", "title_name": organisation.name, "place": place},
     )
-
-
-def _unique_slug(name: str, taken) -> str:
-    base = slugify(name)[:70] or "system"
-    taken = set(taken)
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 # Diagnostics ----------------------------------------------------------------------------
