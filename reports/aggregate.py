@@ -873,7 +873,7 @@ def _evidence_by_system_and_code(frame: pd.DataFrame) -> dict[tuple, list[str]]:
         if text:  # whitespace alone is not evidence
             evidence.setdefault((system_id, code), []).append(text)
     for texts in evidence.values():
-        texts.sort(key=str.casefold)
+        texts.sort(key=lambda text: (text.casefold(), text))
     return evidence
 
 

@@ -58,7 +58,7 @@ docs/reports.md). Fixed cases of it are at the end of this file.
 Also checked: the figures shown are the true ones; a system of fewer than k respondents
 shows nothing; the previous round is compared only when both rounds have at least k
 scores; and evidence is never attached to a breakdown — it is listed per pre-condition,
-in response order, only for shown systems.
+in alphabetical order, only for shown systems.
 """
 
 from __future__ import annotations
@@ -308,7 +308,7 @@ class Truth:
     counts: dict[str, dict[Cell, np.ndarray]]  # code -> cell -> count at each scale point
     dont_know: dict[str, dict[Cell, int]]  # code -> cell -> "don't know"
     people: dict[str, set[int]]  # sector -> respondents
-    evidence: dict[str, list[str]]  # code -> texts in response order
+    evidence: dict[str, list[str]]  # code -> texts in alphabetical order
 
 
 def truth(frame: pd.DataFrame, system_id: int) -> Truth:
@@ -338,7 +338,9 @@ def truth(frame: pd.DataFrame, system_id: int) -> Truth:
             result.counts[code][(sector, role)][int(score) - 1] += 1
         if evidence.strip():
             written.append((response_id, code, evidence.strip()))
-    for _response_id, code, text in sorted(written, key=lambda w: w[0]):
+    # Alphabetical, as the report lists them (response order would link one person's
+    # excerpts across pre-conditions).
+    for _response_id, code, text in sorted(written, key=lambda w: (w[2].casefold(), w[2])):
         result.evidence[code].append(text)
     return result
 
@@ -407,7 +409,7 @@ def test_no_group_below_k_can_be_recovered(k, data):
         check_respondent_counts(summary.respondents_by_sector, known.people, respondents, k)
         for p in summary.preconditions:
             check_precondition(p, known.counts[p.code], known.dont_know[p.code], k)
-            # Evidence: per pre-condition, in response order, never with a breakdown.
+            # Evidence: per pre-condition, in alphabetical order, never with a breakdown.
             assert p.evidence == known.evidence[p.code]
             if p.previous is not None:
                 assert previous is not None and p.overall.n >= k and p.previous.n >= k
