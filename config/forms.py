@@ -70,7 +70,7 @@ class GDSFormMixin:
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(*self.fields, Button("submit", self.submit_label))
         for field in self.fields.values():
-            if isinstance(field, forms.CharField):
+            if isinstance(field, forms.CharField) and prohibit_surrogates not in field.validators:
                 field.validators.append(prohibit_surrogates)
             if isinstance(field.widget, forms.Textarea | forms.TextInput | forms.EmailInput):
                 field.widget.attrs.setdefault("dir", "auto")

@@ -50,9 +50,14 @@ def diagnostic_for_reader(request: HttpRequest, slug: str) -> tuple[Diagnostic, 
     return diagnostic, is_facilitator
 
 
+def partner_holds_invitation(request: HttpRequest, public_id: str) -> bool:
+    """Whether this browser arrived by this invitation's link (see partner views)."""
+    return public_id in request.session.get(PARTNER_SESSION_KEY, [])
+
+
 def invitation_for_partner(request: HttpRequest, public_id: str) -> Invitation:
     """The invitation this browser holds, having arrived by its link (see partner views)."""
-    if public_id not in request.session.get(PARTNER_SESSION_KEY, []):
+    if not partner_holds_invitation(request, public_id):
         raise Http404("No such invitation")
     try:
         # get() by a unique key: no ORDER BY, unlike first() (this runs on every save).

@@ -14,7 +14,14 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from config.forms import AutoDirSelect, GDSForm, GDSModelForm, ModelMultipleChoiceField
+from config.forms import (
+    AutoDirSelect,
+    GDSForm,
+    GDSFormMixin,
+    GDSModelForm,
+    ModelMultipleChoiceField,
+    prohibit_surrogates,
+)
 from preconditions.models import Precondition
 
 from .models import (
@@ -283,24 +290,57 @@ class ConfirmForm(GDSForm):
     """A form with only a submit button, for POST actions with CSRF protection."""
 
 
-class StepForm(GDSForm):
-    """One pre-condition: the scale, "don't know", evidence and indicators seen."""
+# Indexes an answer may name before the pre-condition is known (a background save checks
+# them against its indicators in the same statement that stores them): generous, since
+# StepForm, with the pre-condition's own indicators, is the real judge.
+INDICATOR_INDEXES_MAX = 50
 
-    answer = forms.ChoiceField(widget=forms.RadioSelect, required=False)
+
+class AnswerForm(forms.Form):
+    """What a partner sends for one pre-condition, validated without the pre-condition:
+    the background save (``surveys.answers.stored_answer_replace``) reads nothing before
+    it writes. ``StepForm`` adds the page around it."""
+
+    answer = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        required=False,
+        choices=[(str(s.value), s.label) for s in Score] + [(DONT_KNOW, "I don't know")],
+    )
     evidence = forms.CharField(
         label="Evidence and examples (optional)",
         required=False,
         max_length=EVIDENCE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[prohibit_surrogates],
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         help_text="What have you seen that makes you say this? Please do not name people.",
     )
     indicators_seen = forms.TypedMultipleChoiceField(
         label="Which of these have you seen in this system? (optional)",
         required=False,
         coerce=int,
+        choices=[(i, i) for i in range(INDICATOR_INDEXES_MAX)],
         widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def clean_evidence(self) -> str:
+        # NUL and other control characters have no place in evidence (tab/newline kept).
+        text = self.cleaned_data["evidence"]
+        return "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
+
+    def answer_value(self) -> tuple[int | None, bool]:
+        raw = self.cleaned_data.get("answer") or ""
+        if raw == DONT_KNOW:
+            return None, True
+        return (int(raw), False) if raw else (None, False)
+
+    def indicators_value(self) -> list[int]:
+        return sorted(set(self.cleaned_data["indicators_seen"]))
+
+
+class StepForm(GDSFormMixin, AnswerForm):
+    """One pre-condition's step: the scale with its anchors, "don't know", evidence and
+    the pre-condition's own indicators."""
 
     def __init__(self, *args, precondition: Precondition, system: System, **kwargs):
         super().__init__(*args, **kwargs)
@@ -328,17 +368,6 @@ class StepForm(GDSForm):
             Field.checkboxes("indicators_seen", small=True, legend_size=Size.SMALL),
             "version",
         )
-
-    def clean_evidence(self) -> str:
-        # NUL and other control characters have no place in evidence (tab/newline kept).
-        text = self.cleaned_data["evidence"]
-        return "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
-
-    def answer_value(self) -> tuple[int | None, bool]:
-        raw = self.cleaned_data.get("answer") or ""
-        if raw == DONT_KNOW:
-            return None, True
-        return (int(raw), False) if raw else (None, False)
 
 
 class MembershipForm(GDSForm):

@@ -270,6 +270,8 @@ class Response(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
     created_at = models.DateTimeField(default=timezone.now)
+    # When this row last changed (made, submitted). Each answer's own time is its
+    # rating's updated_at: a save touches only the rating, one row.
     updated_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
 

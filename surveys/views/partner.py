@@ -9,26 +9,29 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from preconditions.framework import code_after
 from preconditions.models import Precondition
 
-from ..access import PARTNER_SESSION_KEY, invitation_for_partner
+from ..access import PARTNER_SESSION_KEY, invitation_for_partner, partner_holds_invitation
 from ..answers import (
     Answer,
+    Replaced,
     RoundClosedError,
     answer_save,
     response_get_or_create,
     response_submit,
     responses_withdraw,
+    stored_answer_replace,
 )
-from ..forms import DONT_KNOW, StepForm
+from ..forms import DONT_KNOW, AnswerForm, StepForm
 from ..invitations import invitation_from_token
 from ..models import Invitation, Rating, Response, System
 from ..ratelimit import bad_token_limit_reached, bad_token_record
@@ -165,19 +168,73 @@ def _initial(rating: Rating | None) -> dict:
     }
 
 
-def _answer_from(form: StepForm, precondition: Precondition) -> Answer:
+def _answer_from(form: AnswerForm, precondition: Precondition) -> Answer:
     score, dont_know = form.answer_value()
-    seen = sorted(set(form.cleaned_data["indicators_seen"]))
     return Answer(
         score=score,
         dont_know=dont_know,
         evidence=form.cleaned_data["evidence"],
-        indicators_seen=[i for i in seen if 0 <= i < len(precondition.indicators)],
+        indicators_seen=[i for i in form.indicators_value() if i < len(precondition.indicators)],
     )
+
+
+def _replace_stored_answer(
+    data: QueryDict, public_id: str, system_slug: str, code: str
+) -> Replaced | None:
+    """The usual save in one statement (``stored_answer_replace``), before anything else
+    is read; None when this save needs the full path: a first answer, a conflict, a
+    retry, a closed round, bad input... The caller has checked the session."""
+    form = AnswerForm(data)
+    if not form.is_valid() or form.cleaned_data["version"] is None:
+        return None
+    score, dont_know = form.answer_value()
+    answer = Answer(
+        score=score,
+        dont_know=dont_know,
+        evidence=form.cleaned_data["evidence"],
+        indicators_seen=form.indicators_value(),
+    )
+    return stored_answer_replace(
+        public_id=public_id,
+        system_slug=system_slug,
+        code=code,
+        answer=answer,
+        expected_version=form.cleaned_data["version"],
+    )
+
+
+def _after_step_saved(
+    request: HttpRequest, public_id: str, system_slug: str, next_code: str | None
+) -> HttpResponse:
+    if "save_and_exit" in request.POST:
+        messages.success(request, "Your answers are saved. Come back any time.")
+        return redirect("surveys:partner_landing", public_id)
+    if next_code:
+        return redirect("surveys:partner_step", public_id, system_slug, next_code)
+    return redirect("surveys:partner_review", public_id, system_slug)
 
 
 @never_cache
 def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> HttpResponse:
+    if request.method == "POST" and partner_holds_invitation(request, public_id):
+        try:
+            replaced = _replace_stored_answer(request.POST, public_id, system_slug, code)
+        except DATABASE_UNAVAILABLE:
+            logger.exception("A partner's answer was not saved: the database is unavailable")
+            # The page that says so needs a working connection: the next query opens one.
+            connection.close()
+            return _step_page(request, public_id, system_slug, code, not_saved=True)
+        if replaced is not None:
+            next_code = code_after(replaced.precondition_id)
+            return _after_step_saved(request, public_id, system_slug, next_code)
+    return _step_page(request, public_id, system_slug, code)
+
+
+def _step_page(
+    request: HttpRequest, public_id: str, system_slug: str, code: str, *, not_saved: bool = False
+) -> HttpResponse:
+    """A step's page; on POST, the full path of a save (see ``answer_save``), or, with
+    ``not_saved``, the page saying the save failed, keeping what was sent."""
     invitation, systems, preconditions = _partner_context(request, public_id)
     system = _system(systems, system_slug)
     precondition, index, previous_code, next_code = _step_neighbours(preconditions, code)
@@ -187,7 +244,11 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and diagnostic.is_open:
         form = StepForm(request.POST, precondition=precondition, system=system)
-        if form.is_valid():
+        if not_saved:
+            form.is_valid()
+            form.add_error(None, NOT_SAVED)
+            status = 503
+        elif form.is_valid():
             try:
                 result = answer_save(
                     invitation=invitation,
@@ -205,14 +266,7 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
                 status = 503
             else:
                 if not result.conflict:
-                    if "save_and_exit" in request.POST:
-                        messages.success(request, "Your answers are saved. Come back any time.")
-                        return redirect("surveys:partner_landing", invitation.public_id)
-                    if next_code:
-                        return redirect(
-                            "surveys:partner_step", invitation.public_id, system.slug, next_code
-                        )
-                    return redirect("surveys:partner_review", invitation.public_id, system.slug)
+                    return _after_step_saved(request, invitation.public_id, system.slug, next_code)
                 conflict = result.rating
                 status = 409
                 # Keep the user's text in the form; its version now matches the stored
@@ -250,11 +304,31 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
     )
 
 
+def _saved_json(version: int, updated_at) -> JsonResponse:
+    return JsonResponse(
+        {
+            "status": "saved",
+            "version": version,
+            "saved_at": timezone.localtime(updated_at).strftime("%H:%M:%S"),
+        }
+    )
+
+
 @require_POST
 def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) -> JsonResponse:
     """Save one step in the background (JavaScript). Answers in JSON: saved, conflict,
     invalid, closed or error (503: the database is unavailable, nothing was stored). The
     page keeps the text either way."""
+    if not partner_holds_invitation(request, public_id):
+        raise Http404("No such invitation")
+    try:
+        replaced = _replace_stored_answer(request.POST, public_id, system_slug, code)
+    except DATABASE_UNAVAILABLE:
+        logger.exception("A partner's autosave was not stored: the database is unavailable")
+        return JsonResponse({"status": "error", "message": NOT_SAVED}, status=503)
+    if replaced is not None:
+        return _saved_json(replaced.version, replaced.updated_at)
+
     invitation, system, precondition = _save_context(request, public_id, system_slug, code)
     form = StepForm(request.POST, precondition=precondition, system=system)
     if not form.is_valid():
@@ -291,13 +365,7 @@ def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) 
             },
             status=409,
         )
-    return JsonResponse(
-        {
-            "status": "saved",
-            "version": result.rating.version,
-            "saved_at": timezone.localtime(result.rating.updated_at).strftime("%H:%M:%S"),
-        }
-    )
+    return _saved_json(result.rating.version, result.rating.updated_at)
 
 
 @never_cache
