@@ -194,13 +194,19 @@ def _replace_stored_answer(
         evidence=form.cleaned_data["evidence"],
         indicators_seen=form.indicators_value(),
     )
-    return stored_answer_replace(
-        public_id=public_id,
-        system_slug=system_slug,
-        code=code,
-        answer=answer,
-        expected_version=form.cleaned_data["version"],
-    )
+    try:
+        return stored_answer_replace(
+            public_id=public_id,
+            system_slug=system_slug,
+            code=code,
+            answer=answer,
+            expected_version=form.cleaned_data["version"],
+        )
+    except DATABASE_UNAVAILABLE:
+        # Outside a transaction nothing closes a connection the server dropped (atomic()
+        # does, when its rollback fails): close it, so the next query opens a new one.
+        connection.close()
+        raise
 
 
 def _after_step_saved(
@@ -221,8 +227,6 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
             replaced = _replace_stored_answer(request.POST, public_id, system_slug, code)
         except DATABASE_UNAVAILABLE:
             logger.exception("A partner's answer was not saved: the database is unavailable")
-            # The page that says so needs a working connection: the next query opens one.
-            connection.close()
             return _step_page(request, public_id, system_slug, code, not_saved=True)
         if replaced is not None:
             next_code = code_after(replaced.precondition_id)
