@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, Subquery
+from django.db.models import Q
 
 from .models import Framework, Precondition, PreconditionRelation
 
@@ -37,18 +37,3 @@ def precondition_related(precondition: Precondition) -> list[RelatedPrecondition
         for r in relations
     ]
     return sorted(related, key=lambda item: item.precondition.order)
-
-
-def code_after(precondition_id: int) -> str | None:
-    """The code of the pre-condition that follows this one in its framework (None after
-    the last), in one query: where a partner goes after saving a step."""
-    current = Precondition.objects.filter(pk=precondition_id)
-    return (
-        Precondition.objects.filter(
-            framework_id=Subquery(current.values("framework_id")),
-            order__gt=Subquery(current.values("order")),
-        )
-        .order_by("order")
-        .values_list("code", flat=True)
-        .first()
-    )

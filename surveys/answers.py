@@ -8,16 +8,14 @@ silently overwriting a newer answer.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from preconditions.models import Precondition
 
-from .models import AuditEvent, Diagnostic, Invitation, Rating, Response, System
+from .models import AuditEvent, Invitation, Rating, Response, System
 
 
 class RoundClosedError(Exception):
@@ -100,90 +98,6 @@ def answer_save(
                 expected_version=expected_version,
             )
         return _rating_store(rating, answer, expected_version, created=False)
-
-
-@dataclass(frozen=True)
-class Replaced:
-    version: int
-    updated_at: datetime
-    precondition_id: int
-
-
-# The usual save as one statement. Each condition is one that answer_save and the views
-# around it check, so that a row is only written when the full path would write it too.
-# Written as nested lookups rather than one join of seven tables: PostgreSQL planned
-# the join in 5 ms, these in 0.35 ms (the response's diagnostic is its invitation's).
-_REPLACE_SQL = """
-UPDATE surveys_rating
-SET score = %(score)s, dont_know = %(dont_know)s, evidence = %(evidence)s,
-    indicators_seen = %(indicators_seen)s, version = version + 1, updated_at = %(now)s
-WHERE version = %(version)s
-  AND precondition_id IN (
-      SELECT id FROM preconditions_precondition
-      WHERE code = %(code)s AND {indicators_count} > %(highest_indicator)s)
-  AND response_id = (
-      SELECT response.id FROM surveys_response response
-      WHERE response.invitation_id = (
-              SELECT invitation.id FROM surveys_invitation invitation
-              WHERE invitation.public_id = %(public_id)s
-                AND invitation.token_hash IS NOT NULL
-                AND invitation.revoked_at IS NULL
-                AND (SELECT status FROM surveys_diagnostic
-                     WHERE id = invitation.diagnostic_id) = %(open)s)
-        AND response.system_id IN (SELECT id FROM surveys_system WHERE slug = %(system_slug)s)
-        AND EXISTS (
-            SELECT 1 FROM surveys_invitation_systems chosen
-            WHERE chosen.invitation_id = response.invitation_id
-              AND chosen.system_id = response.system_id)
-        AND EXISTS (
-            SELECT 1 FROM surveys_diagnostic_systems in_scope
-            WHERE in_scope.diagnostic_id = response.diagnostic_id
-              AND in_scope.system_id = response.system_id))
-RETURNING precondition_id
-"""
-_JSON_ARRAY_LENGTH = {"postgresql": "jsonb_array_length", "sqlite": "json_array_length"}
-
-
-def stored_answer_replace(
-    *, public_id: str, system_slug: str, code: str, answer: Answer, expected_version: int
-) -> Replaced | None:
-    """The usual save, while someone types: replace the partner's stored answer to this
-    step with one ``UPDATE``, when the page they edited showed the stored version, their
-    invitation is valid and includes the system, the round is open and the indicators
-    ticked are the pre-condition's own. The caller has checked that this browser holds
-    the invitation (its session).
-
-    Anything else writes nothing and returns None, and the caller takes ``answer_save``,
-    which creates what is missing, recognises a retried request, reports a conflict or
-    says what is wrong. One statement is atomic without a transaction around it, and a
-    concurrent save of the same row waits for it, then finds the version moved on.
-
-    Raw SQL because this is the hot path of a workshop: built by the ORM, the same
-    statement cost more CPU than the rest of the save (docs/performance.md).
-    """
-    now = timezone.now()
-    sql = _REPLACE_SQL.format(
-        indicators_count=f"{_JSON_ARRAY_LENGTH[connection.vendor]}(indicators)"
-    )
-    params = {
-        "score": answer.score,
-        "dont_know": answer.dont_know,
-        "evidence": answer.evidence,
-        "indicators_seen": json.dumps(answer.indicators_seen),
-        "now": connection.ops.adapt_datetimefield_value(now),
-        "version": expected_version,
-        "public_id": public_id,
-        "open": Diagnostic.Status.OPEN.value,
-        "system_slug": system_slug,
-        "code": code,
-        "highest_indicator": max(answer.indicators_seen, default=-1),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Replaced(version=expected_version + 1, updated_at=now, precondition_id=row[0])
 
 
 def rating_save(

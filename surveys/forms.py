@@ -296,9 +296,15 @@ class ConfirmForm(GDSForm):
 INDICATOR_INDEXES_MAX = 50
 
 
+def _indicator_indexes() -> list[tuple[int, int]]:
+    # A callable: each form copies a list of choices, not a function (this form is bound
+    # on every background save).
+    return [(i, i) for i in range(INDICATOR_INDEXES_MAX)]
+
+
 class AnswerForm(forms.Form):
     """What a partner sends for one pre-condition, validated without the pre-condition:
-    the background save (``surveys.answers.stored_answer_replace``) reads nothing before
+    the background save (``surveys.answer_replace.stored_answer_replace``) reads nothing before
     it writes. ``StepForm`` adds the page around it."""
 
     answer = forms.ChoiceField(
@@ -318,7 +324,7 @@ class AnswerForm(forms.Form):
         label="Which of these have you seen in this system? (optional)",
         required=False,
         coerce=int,
-        choices=[(i, i) for i in range(INDICATOR_INDEXES_MAX)],
+        choices=_indicator_indexes,
         widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)

@@ -402,7 +402,9 @@ class Fault:
             killer.close()
 
     def __call__(self, execute, sql, params, many, context):
-        if not self.saving:
+        if not self.saving or sql.startswith("PREPARE "):
+            # (Preparing the usual save happens once per connection: cuts go before the
+            # statements every save makes.)
             return execute(sql, params, many, context)
         self.statements.append(sql)
         self.in_transaction |= connection.in_atomic_block
@@ -571,7 +573,7 @@ def _backend_waiting_for_a_lock(admin, timeout: float = 20.0) -> int:
         with admin.cursor() as cursor:
             cursor.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query ILIKE '%%surveys_rating%%'"
+                "AND wait_event_type = 'Lock' AND state = 'active'"
             )
             row = cursor.fetchone()
         if row:

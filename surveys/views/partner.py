@@ -17,19 +17,17 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from preconditions.framework import code_after
 from preconditions.models import Precondition
 
 from ..access import PARTNER_SESSION_KEY, invitation_for_partner, partner_holds_invitation
+from ..answer_replace import Replaced, stored_answer_replace
 from ..answers import (
     Answer,
-    Replaced,
     RoundClosedError,
     answer_save,
     response_get_or_create,
     response_submit,
     responses_withdraw,
-    stored_answer_replace,
 )
 from ..forms import DONT_KNOW, AnswerForm, StepForm
 from ..invitations import invitation_from_token
@@ -229,8 +227,7 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
             logger.exception("A partner's answer was not saved: the database is unavailable")
             return _step_page(request, public_id, system_slug, code, not_saved=True)
         if replaced is not None:
-            next_code = code_after(replaced.precondition_id)
-            return _after_step_saved(request, public_id, system_slug, next_code)
+            return _after_step_saved(request, public_id, system_slug, replaced.next_code)
     return _step_page(request, public_id, system_slug, code)
 
 
