@@ -1,113 +1,112 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import facilitator, importing, partner
 
 app_name = "surveys"
 
-urlpatterns = [
+manage_patterns = [
     # Facilitators: places, systems, organisations.
-    path("manage/", facilitator.dashboard, name="dashboard"),
-    path("manage/places/new/", facilitator.place_create, name="place_create"),
-    path("manage/places/<slug:slug>/", facilitator.place_detail, name="place_detail"),
-    path("manage/places/<slug:slug>/edit/", facilitator.place_edit, name="place_edit"),
-    path("manage/places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"),
+    path("", facilitator.dashboard, name="dashboard"),
+    path("places/new/", facilitator.place_create, name="place_create"),
+    path("places/<slug:slug>/", facilitator.place_detail, name="place_detail"),
+    path("places/<slug:slug>/edit/", facilitator.place_edit, name="place_edit"),
+    path("places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"),
     path(
-        "manage/places/<slug:slug>/systems/<slug:system_slug>/edit/",
+        "places/<slug:slug>/systems/<slug:system_slug>/edit/",
         facilitator.system_edit,
         name="system_edit",
     ),
     path(
-        "manage/places/<slug:slug>/organisations/new/",
+        "places/<slug:slug>/organisations/new/",
         facilitator.organisation_create,
         name="organisation_create",
     ),
     path(
-        "manage/places/<slug:slug>/organisations/<int:organisation_id>/edit/",
+        "places/<slug:slug>/organisations/<int:organisation_id>/edit/",
         facilitator.organisation_edit,
         name="organisation_edit",
     ),
     path(
-        "manage/places/<slug:slug>/diagnostics/new/",
+        "places/<slug:slug>/diagnostics/new/",
         facilitator.diagnostic_create,
         name="diagnostic_create",
     ),
     # Facilitators: one diagnostic (round).
-    path("manage/d/<slug:slug>/", facilitator.diagnostic_detail, name="diagnostic_detail"),
-    path("manage/d/<slug:slug>/edit/", facilitator.diagnostic_edit, name="diagnostic_edit"),
-    path("manage/d/<slug:slug>/open/", facilitator.diagnostic_open, name="diagnostic_open"),
-    path("manage/d/<slug:slug>/close/", facilitator.diagnostic_close, name="diagnostic_close"),
-    path("manage/d/<slug:slug>/access/", facilitator.diagnostic_access, name="diagnostic_access"),
-    path("manage/d/<slug:slug>/audit/", facilitator.diagnostic_audit, name="diagnostic_audit"),
-    path("manage/d/<slug:slug>/erase/", facilitator.diagnostic_erase, name="diagnostic_erase"),
+    path("d/<slug:slug>/", facilitator.diagnostic_detail, name="diagnostic_detail"),
+    path("d/<slug:slug>/edit/", facilitator.diagnostic_edit, name="diagnostic_edit"),
+    path("d/<slug:slug>/open/", facilitator.diagnostic_open, name="diagnostic_open"),
+    path("d/<slug:slug>/close/", facilitator.diagnostic_close, name="diagnostic_close"),
+    path("d/<slug:slug>/access/", facilitator.diagnostic_access, name="diagnostic_access"),
+    path("d/<slug:slug>/audit/", facilitator.diagnostic_audit, name="diagnostic_audit"),
+    path("d/<slug:slug>/erase/", facilitator.diagnostic_erase, name="diagnostic_erase"),
     path(
-        "manage/d/<slug:slug>/evidence/",
+        "d/<slug:slug>/evidence/",
         facilitator.diagnostic_evidence,
         name="diagnostic_evidence",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/",
+        "d/<slug:slug>/invitations/",
         facilitator.invitation_list,
         name="invitation_list",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/new/",
+        "d/<slug:slug>/invitations/new/",
         facilitator.invitation_create_view,
         name="invitation_create",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/bulk/",
+        "d/<slug:slug>/invitations/bulk/",
         facilitator.invitation_bulk,
         name="invitation_bulk",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/remind/",
+        "d/<slug:slug>/invitations/remind/",
         facilitator.invitation_remind,
         name="invitation_remind",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/<str:public_id>/",
+        "d/<slug:slug>/invitations/<str:public_id>/",
         facilitator.invitation_detail,
         name="invitation_detail",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/<str:public_id>/send/",
+        "d/<slug:slug>/invitations/<str:public_id>/send/",
         facilitator.invitation_send,
         name="invitation_send",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/<str:public_id>/renew/",
+        "d/<slug:slug>/invitations/<str:public_id>/renew/",
         facilitator.invitation_renew,
         name="invitation_renew",
     ),
     path(
-        "manage/d/<slug:slug>/invitations/<str:public_id>/revoke/",
+        "d/<slug:slug>/invitations/<str:public_id>/revoke/",
         facilitator.invitation_revoke_view,
         name="invitation_revoke",
     ),
     # Facilitators: importing responses collected offline.
-    path("manage/d/<slug:slug>/import/", importing.import_upload, name="import_upload"),
+    path("d/<slug:slug>/import/", importing.import_upload, name="import_upload"),
     path(
-        "manage/d/<slug:slug>/import/<str:public_id>/",
+        "d/<slug:slug>/import/<str:public_id>/",
         importing.import_preview,
         name="import_preview",
     ),
-    # Partners: the link's token is exchanged for a session, then the URL carries no token.
+]
+
+# One partner's pages, under the public id of the invitation their browser holds.
+partner_patterns = [
+    path("", partner.landing, name="partner_landing"),
+    path("withdraw/", partner.withdraw, name="partner_withdraw"),
+    path("<slug:system_slug>/review/", partner.review, name="partner_review"),
+    path("<slug:system_slug>/<str:code>/", partner.step, name="partner_step"),
+    path("<slug:system_slug>/<str:code>/autosave/", partner.autosave, name="partner_autosave"),
+]
+
+urlpatterns = [
+    # Partners first: their saves are most of the traffic (one every few seconds while
+    # someone types), and are resolved in a few steps. The link's token is exchanged for
+    # a session, then the URL carries no token.
     path("i/<str:token>/", partner.invitation_start, name="invitation_start"),
-    path("respond/<str:public_id>/", partner.landing, name="partner_landing"),
-    path("respond/<str:public_id>/withdraw/", partner.withdraw, name="partner_withdraw"),
-    path(
-        "respond/<str:public_id>/<slug:system_slug>/review/",
-        partner.review,
-        name="partner_review",
-    ),
-    path(
-        "respond/<str:public_id>/<slug:system_slug>/<str:code>/",
-        partner.step,
-        name="partner_step",
-    ),
-    path(
-        "respond/<str:public_id>/<slug:system_slug>/<str:code>/autosave/",
-        partner.autosave,
-        name="partner_autosave",
-    ),
+    path("respond/<str:public_id>/", include(partner_patterns)),
+    path("manage/", include(manage_patterns)),
 ]
