@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import ProgrammingError, connection
+from django.db import DatabaseError, connection
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
@@ -101,11 +101,12 @@ class PreparedStatement:
             prepared[self.name] = database.connection
         try:
             cursor.execute(self.execute_sql, [params[name] for name in self.parameters])
-        except ProgrammingError as error:
+        except DatabaseError as error:
             if getattr(error.__cause__, "pgcode", None) != "26000":  # no such statement
                 raise
             # The server connection changed under us (a pooler in transaction mode):
-            # plain SQL works on any connection.
+            # plain SQL works on any connection. (Outside a transaction, as the usual
+            # save runs: inside one, the failed EXECUTE has aborted it.)
             prepared.pop(self.name, None)
             cursor.execute(self.sql_by_vendor["postgresql"], params)
 

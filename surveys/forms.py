@@ -296,9 +296,13 @@ class ConfirmForm(GDSForm):
 INDICATOR_INDEXES_MAX = 50
 
 
+# Choices as callables: every form deep-copies its fields' choices, and this form is
+# bound on every background save. (StepForm sets the labels a person reads.)
+def _answer_values() -> list[tuple[str, str]]:
+    return [(str(score.value), str(score.value)) for score in Score] + [(DONT_KNOW, DONT_KNOW)]
+
+
 def _indicator_indexes() -> list[tuple[int, int]]:
-    # A callable: each form copies a list of choices, not a function (this form is bound
-    # on every background save).
     return [(i, i) for i in range(INDICATOR_INDEXES_MAX)]
 
 
@@ -310,7 +314,7 @@ class AnswerForm(forms.Form):
     answer = forms.ChoiceField(
         widget=forms.RadioSelect,
         required=False,
-        choices=[(str(s.value), s.label) for s in Score] + [(DONT_KNOW, "I don't know")],
+        choices=_answer_values,
     )
     evidence = forms.CharField(
         label="Evidence and examples (optional)",

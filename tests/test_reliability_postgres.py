@@ -411,7 +411,8 @@ class Fault:
         if self.at == len(self.statements):
             self._terminate()
         result = execute(sql, params, many, context)
-        if self.at == 0 and connection.in_atomic_block and sql.startswith('UPDATE "surveys_rating"'):
+        last_write = sql.startswith('UPDATE "surveys_rating"')
+        if self.at == 0 and connection.in_atomic_block and last_write:
             # The last write of every save in a transaction: the COMMIT that follows fails.
             self._terminate()
         return result

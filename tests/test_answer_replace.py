@@ -1,0 +1,242 @@
+"""The usual save as one statement (surveys/answer_replace.py): it writes only when the
+full path would write the same, and otherwise leaves the request to the full path."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from surveys.answer_replace import stored_answer_replace
+from surveys.answers import Answer
+from surveys.invitations import invitation_revoke, invitation_token
+from surveys.models import Diagnostic, Invitation, Rating
+
+from .factories import make_diagnostic, make_invitation, make_place, make_system
+
+NEW = Answer(score=4, dont_know=False, evidence="Seen at the hostel", indicators_seen=[0, 2])
+
+
+@pytest.fixture
+def partner(client, framework):
+    """A partner who has arrived by their link and stored an answer to step A (version 1)."""
+    place = make_place("Northbridge")
+    systems = [make_system(place, "Homelessness"), make_system(place, "Families")]
+    diagnostic = make_diagnostic(place, framework, systems=systems, status="open")
+    invitation = make_invitation(diagnostic)
+    assert client.get(f"/i/{invitation_token(invitation)}/").status_code == 302
+    system = systems[0]
+    first = client.post(step_url(invitation, system, "A"), {"answer": "2", "version": 0})
+    assert first.status_code == 302
+    return invitation, system
+
+
+def step_url(invitation, system, code):
+    return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])
+
+
+def stored(invitation, system, code="A") -> Rating:
+    return Rating.objects.get(
+        response__invitation=invitation, response__system=system, precondition__code=code
+    )
+
+
+def replace(invitation, system, code="A", answer=NEW, version=1):
+    return stored_answer_replace(
+        public_id=invitation.public_id,
+        system_slug=system.slug,
+        code=code,
+        answer=answer,
+        expected_version=version,
+    )
+
+
+def test_the_usual_save_replaces_the_answer_and_says_where_to_go_next(partner):
+    invitation, system = partner
+    replaced = replace(invitation, system)
+    assert replaced is not None
+    assert (replaced.version, replaced.next_code) == (2, "B")
+    rating = stored(invitation, system)
+    assert (rating.score, rating.dont_know, rating.evidence, rating.indicators_seen) == (
+        4,
+        False,
+        "Seen at the hostel",
+        [0, 2],
+    )
+    assert rating.version == 2
+    assert rating.updated_at == replaced.updated_at
+
+
+def test_the_last_step_has_no_next_code(partner, client):
+    invitation, system = partner
+    assert client.post(step_url(invitation, system, "I"), {"answer": "3", "version": 0})
+    assert replace(invitation, system, code="I").next_code is None
+
+
+def test_dont_know_is_stored_without_a_score(partner):
+    invitation, system = partner
+    answer = Answer(score=None, dont_know=True, evidence="", indicators_seen=[])
+    assert replace(invitation, system, answer=answer) is not None
+    rating = stored(invitation, system)
+    assert (rating.score, rating.dont_know) == (None, True)
+
+
+def _revoke(invitation, system):
+    invitation_revoke(invitation=invitation, actor=None)
+
+
+def _erase_link(invitation, system):
+    Invitation.objects.filter(pk=invitation.pk).update(token_hash=None)
+
+
+def _close(invitation, system):
+    Diagnostic.objects.filter(pk=invitation.diagnostic_id).update(status="closed")
+
+
+def _system_taken_off_the_invitation(invitation, system):
+    invitation.systems.remove(system)
+
+
+def _system_taken_out_of_the_round(invitation, system):
+    invitation.diagnostic.systems.remove(system)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _revoke,
+        _erase_link,
+        _close,
+        _system_taken_off_the_invitation,
+        _system_taken_out_of_the_round,
+    ],
+)
+def test_nothing_is_written_when_the_full_path_would_refuse(partner, change):
+    invitation, system = partner
+    change(invitation, system)
+    assert replace(invitation, system) is None
+    assert stored(invitation, system).version == 1
+
+
+@pytest.mark.parametrize(
+    ("version", "code", "indicators"),
+    [
+        (0, "A", [0]),  # a page older than the stored answer: a conflict, for the full path
+        (2, "A", [0]),  # a version never stored
+        (1, "B", [0]),  # no answer to B yet: the full path creates it
+        (1, "Z", [0]),  # no such pre-condition
+        (1, "A", [49]),  # an indicator the pre-condition does not have
+    ],
+)
+def test_nothing_is_written_unless_the_stored_answer_is_the_one_the_page_showed(
+    partner, version, code, indicators
+):
+    invitation, system = partner
+    answer = Answer(score=5, dont_know=False, evidence="", indicators_seen=indicators)
+    assert replace(invitation, system, code=code, answer=answer, version=version) is None
+    rating = stored(invitation, system)
+    assert (rating.score, rating.version) == (2, 1)
+
+
+def test_another_invitations_answer_cannot_be_reached(partner, framework):
+    invitation, system = partner
+    other = make_invitation(invitation.diagnostic)
+    assert replace(other, system) is None
+    assert stored(invitation, system).version == 1
+
+
+def test_a_usual_save_reads_the_session_and_makes_one_statement(partner, client):
+    invitation, system = partner
+    url = step_url(invitation, system, "A") + "autosave/"
+    with CaptureQueriesContext(connection) as queries:
+        reply = client.post(url, {"answer": "5", "evidence": "More", "version": 1})
+    assert reply.status_code == 200
+    assert reply.json()["status"] == "saved"
+    assert reply.json()["version"] == 2
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum("django_session" in sql for sql in statements) == 1
+    others = [sql for sql in statements if "django_session" not in sql]
+    assert len([sql for sql in others if not sql.startswith("PREPARE")]) == 1, statements
+
+
+def test_the_step_button_takes_the_usual_path_and_goes_on(partner, client):
+    invitation, system = partner
+    reply = client.post(step_url(invitation, system, "A"), {"answer": "5", "version": 1})
+    assert reply.status_code == 302
+    assert reply["Location"] == step_url(invitation, system, "B")
+    exit_reply = client.post(
+        step_url(invitation, system, "A"), {"answer": "4", "version": 2, "save_and_exit": ""}
+    )
+    assert exit_reply["Location"] == reverse("surveys:partner_landing", args=[invitation.public_id])
+    assert stored(invitation, system).version == 3
+
+
+def test_the_last_steps_button_goes_to_the_review(partner, client):
+    invitation, system = partner
+    assert client.post(step_url(invitation, system, "I"), {"answer": "3", "version": 0})
+    reply = client.post(step_url(invitation, system, "I"), {"answer": "4", "version": 1})
+    assert reply["Location"] == reverse(
+        "surveys:partner_review", args=[invitation.public_id, system.slug]
+    )
+
+
+def test_the_usual_path_needs_the_session_too(partner, client):
+    invitation, system = partner
+    client.cookies.clear()
+    url = step_url(invitation, system, "A") + "autosave/"
+    assert client.post(url, {"answer": "5", "version": 1}).status_code == 404
+    step = client.post(step_url(invitation, system, "A"), {"answer": "5", "version": 1})
+    assert step.status_code == 404
+    assert stored(invitation, system).version == 1
+
+
+def test_a_save_the_usual_path_refuses_gets_the_full_paths_answer(partner, client):
+    """A stale page: the full path reports the conflict with the stored answer."""
+    invitation, system = partner
+    url = step_url(invitation, system, "A") + "autosave/"
+    assert client.post(url, {"answer": "5", "version": 1}).json()["status"] == "saved"
+    reply = client.post(url, {"answer": "1", "evidence": "From the other tab", "version": 1})
+    assert reply.status_code == 409
+    assert reply.json()["stored"]["score"] == 5
+    # A retried request (same answer, old version) is recognised, not a conflict.
+    retry = client.post(url, {"answer": "5", "version": 1})
+    assert (retry.status_code, retry.json()["version"]) == (200, 2)
+
+
+def test_an_out_of_range_indicator_is_refused_by_the_full_path(partner, client):
+    invitation, system = partner
+    url = step_url(invitation, system, "A") + "autosave/"
+    reply = client.post(url, {"answer": "5", "version": 1, "indicators_seen": ["40"]})
+    assert reply.status_code == 400
+    assert "indicators_seen" in reply.json()["errors"]
+    assert stored(invitation, system).version == 1
+
+
+@pytest.mark.postgres
+def test_postgresql_prepares_the_statement_once_per_connection(partner):
+    invitation, system = partner
+    with CaptureQueriesContext(connection) as queries:
+        for version in (1, 2, 3):
+            answer = Answer(score=version, dont_know=False, evidence="", indicators_seen=[])
+            assert replace(invitation, system, answer=answer, version=version) is not None
+    prepares = [q for q in queries.captured_queries if q["sql"].startswith("PREPARE")]
+    assert len(prepares) <= 1  # none when an earlier test on this connection prepared it
+    assert len(queries.captured_queries) == 3 + len(prepares)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_falls_back_to_plain_sql_when_the_prepared_statement_is_gone(partner):
+    """As behind a pooler in transaction mode, where the server connection changes. (The
+    save runs outside a transaction, as in a request: inside one, the failed EXECUTE
+    would abort it.)"""
+    invitation, system = partner
+    assert replace(invitation, system, version=1) is not None  # prepared now
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE surveys_answer_replace")
+    answer = Answer(score=1, dont_know=False, evidence="", indicators_seen=[])
+    with CaptureQueriesContext(connection) as queries:
+        assert replace(invitation, system, answer=answer, version=2) is not None
+    assert stored(invitation, system).score == 1
+    assert queries.captured_queries[-1]["sql"].lstrip().startswith("UPDATE surveys_rating")
