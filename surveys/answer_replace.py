@@ -35,12 +35,16 @@ class Replaced:
 
 
 # Nested lookups rather than one join of seven tables, which PostgreSQL took 5 ms to
-# plan. A response's diagnostic is its invitation's.
+# plan. A response's diagnostic is its invitation's. An answer equal to the stored one
+# is left to the full path, which stores no new version for it.
 _REPLACE_SQL = """
 UPDATE surveys_rating
 SET score = %(score)s, dont_know = %(dont_know)s, evidence = %(evidence)s,
     indicators_seen = %(indicators_seen)s, version = version + 1, updated_at = %(now)s
 WHERE version = %(version)s
+  AND NOT ((score = %(score)s OR (score IS NULL AND %(score)s IS NULL))
+           AND dont_know = %(dont_know)s AND evidence = %(evidence)s
+           AND indicators_seen = %(indicators_seen)s)
   AND precondition_id IN (
       SELECT id FROM preconditions_precondition
       WHERE code = %(code)s AND {json_array_length}(indicators) > %(highest_indicator)s)
@@ -91,24 +95,46 @@ class PreparedStatement:
 
     def execute(self, cursor: CursorWrapper, params: dict) -> None:
         database = cursor.db
-        if database.vendor != "postgresql":
-            cursor.execute(self.sql_by_vendor[database.vendor], params)
+        plain_sql = self.sql_by_vendor[database.vendor]
+        if database.vendor != "postgresql" or database.in_atomic_block:
+            # Inside a transaction, plain SQL: a failed EXECUTE would abort the caller's
+            # transaction. (A request's save runs outside one.)
+            cursor.execute(plain_sql, params)
             return
         # Prepared statements belong to one server connection: remember which.
         prepared = database.__dict__.setdefault("prepared_statements", {})
         if prepared.get(self.name) is not database.connection:
-            cursor.execute(self.prepare_sql)
+            try:
+                cursor.execute(self.prepare_sql)
+            except DatabaseError as error:
+                if _pgcode(error) != DUPLICATE_PREPARED_STATEMENT:
+                    raise
+                # Prepared already on this server connection (a pooler hands out server
+                # connections): use it.
             prepared[self.name] = database.connection
         try:
             cursor.execute(self.execute_sql, [params[name] for name in self.parameters])
         except DatabaseError as error:
-            if getattr(error.__cause__, "pgcode", None) != "26000":  # no such statement
+            code = _pgcode(error)
+            if code not in (UNDEFINED_PREPARED_STATEMENT, STALE_PREPARED_STATEMENT):
                 raise
-            # The server connection changed under us (a pooler in transaction mode):
-            # plain SQL works on any connection. (Outside a transaction, as the usual
-            # save runs: inside one, the failed EXECUTE has aborted it.)
+            # Gone (a pooler in transaction mode swapped the server connection) or stale
+            # (a table changed under a long-lived connection): plain SQL works anywhere,
+            # and the next save prepares it again.
             prepared.pop(self.name, None)
-            cursor.execute(self.sql_by_vendor["postgresql"], params)
+            if code == STALE_PREPARED_STATEMENT:
+                cursor.execute(f"DEALLOCATE {self.name}")
+            cursor.execute(plain_sql, params)
+
+
+# PostgreSQL's error codes for prepared statements.
+UNDEFINED_PREPARED_STATEMENT = "26000"
+DUPLICATE_PREPARED_STATEMENT = "42P05"
+STALE_PREPARED_STATEMENT = "0A000"  # "cached plan must not change result type"
+
+
+def _pgcode(error: DatabaseError) -> str | None:
+    return getattr(error.__cause__, "pgcode", None)
 
 
 _REPLACE = PreparedStatement(

@@ -331,7 +331,10 @@ class AnswerForm(forms.Form):
         choices=_indicator_indexes,
         widget=forms.CheckboxSelectMultiple,
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    # The database's integer range: a larger number is no version ever stored.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
+    )
 
     def clean_evidence(self) -> str:
         # NUL and other control characters have no place in evidence (tab/newline kept).

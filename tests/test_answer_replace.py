@@ -213,24 +213,57 @@ def test_an_out_of_range_indicator_is_refused_by_the_full_path(partner, client):
     assert stored(invitation, system).version == 1
 
 
-@pytest.mark.postgres
-def test_postgresql_prepares_the_statement_once_per_connection(partner):
+def test_an_unchanged_answer_is_left_to_the_full_path_and_keeps_its_version(partner, client):
     invitation, system = partner
+    same = Answer(score=2, dont_know=False, evidence="", indicators_seen=[])
+    assert replace(invitation, system, answer=same) is None
+    url = step_url(invitation, system, "A") + "autosave/"
+    reply = client.post(url, {"answer": "2", "evidence": "", "version": 1})
+    assert (reply.status_code, reply.json()["status"], reply.json()["version"]) == (200, "saved", 1)
+    assert stored(invitation, system).version == 1
+
+
+def test_a_version_beyond_any_stored_is_refused_not_an_error(partner, client):
+    invitation, system = partner
+    url = step_url(invitation, system, "A") + "autosave/"
+    reply = client.post(url, {"answer": "5", "version": 2**31})
+    assert reply.status_code == 400
+    assert "version" in reply.json()["errors"]
+    step = client.post(step_url(invitation, system, "A"), {"answer": "5", "version": 10**30})
+    assert step.status_code == 400
+    assert stored(invitation, system).version == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_prepares_the_statement_once_per_connection(partner):
+    """Outside a transaction, as a request's save runs."""
+    invitation, system = partner
+    connection.close()  # a new connection, as a new worker process would have
     with CaptureQueriesContext(connection) as queries:
         for version in (1, 2, 3):
-            answer = Answer(score=version, dont_know=False, evidence="", indicators_seen=[])
+            answer = Answer(score=version + 2, dont_know=False, evidence="", indicators_seen=[])
             assert replace(invitation, system, answer=answer, version=version) is not None
-    prepares = [q for q in queries.captured_queries if q["sql"].startswith("PREPARE")]
-    assert len(prepares) <= 1  # none when an earlier test on this connection prepared it
-    assert len(queries.captured_queries) == 3 + len(prepares)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum(sql.startswith("PREPARE") for sql in statements) == 1, statements
+    assert sum(sql.startswith("EXECUTE") for sql in statements) == 3, statements
+    assert stored(invitation, system).score == 5
+
+
+@pytest.mark.postgres
+def test_inside_a_transaction_the_statement_is_not_prepared(partner):
+    invitation, system = partner
+    with CaptureQueriesContext(connection) as queries:
+        assert replace(invitation, system) is not None
+    assert [q["sql"].lstrip()[:20] for q in queries.captured_queries] == [
+        "UPDATE surveys_ratin"
+    ]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_falls_back_to_plain_sql_when_the_prepared_statement_is_gone(partner):
-    """As behind a pooler in transaction mode, where the server connection changes. (The
-    save runs outside a transaction, as in a request: inside one, the failed EXECUTE
-    would abort it.)"""
+    """As behind a pooler in transaction mode, where the server connection changes."""
     invitation, system = partner
     assert replace(invitation, system, version=1) is not None  # prepared now
     with connection.cursor() as cursor:
@@ -240,3 +273,44 @@ def test_postgresql_falls_back_to_plain_sql_when_the_prepared_statement_is_gone(
         assert replace(invitation, system, answer=answer, version=2) is not None
     assert stored(invitation, system).score == 1
     assert queries.captured_queries[-1]["sql"].lstrip().startswith("UPDATE surveys_rating")
+    # The next save prepares it again.
+    answer = Answer(score=3, dont_know=False, evidence="", indicators_seen=[])
+    with CaptureQueriesContext(connection) as queries:
+        assert replace(invitation, system, answer=answer, version=3) is not None
+    assert [q["sql"][:7] for q in queries.captured_queries] == ["PREPARE", "EXECUTE"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_uses_a_statement_prepared_before_on_the_server_connection(partner):
+    """As behind a pooler, which may hand this app a server connection where the
+    statement was prepared already (PREPARE answers "already exists")."""
+    invitation, system = partner
+    assert replace(invitation, system, version=1) is not None  # prepared now
+    connection.prepared_statements.clear()  # the app no longer knows
+    answer = Answer(score=5, dont_know=False, evidence="", indicators_seen=[])
+    assert replace(invitation, system, answer=answer, version=2) is not None
+    assert stored(invitation, system).score == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_replaces_a_statement_made_stale_by_a_table_change(partner):
+    """A migration changed a table under a long-lived connection: PostgreSQL refuses the
+    old prepared statement ("cached plan must not change result type")."""
+    invitation, system = partner
+    assert replace(invitation, system, version=1) is not None  # prepared now
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE preconditions_precondition ALTER COLUMN code TYPE text")
+    try:
+        answer = Answer(score=5, dont_know=False, evidence="", indicators_seen=[])
+        replaced = replace(invitation, system, answer=answer, version=2)
+        assert replaced is not None and replaced.next_code == "B"
+        answer = Answer(score=1, dont_know=False, evidence="", indicators_seen=[])
+        assert replace(invitation, system, answer=answer, version=3) is not None
+        assert stored(invitation, system).score == 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE preconditions_precondition ALTER COLUMN code TYPE varchar(1)"
+            )
