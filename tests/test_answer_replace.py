@@ -255,9 +255,7 @@ def test_inside_a_transaction_the_statement_is_not_prepared(partner):
     invitation, system = partner
     with CaptureQueriesContext(connection) as queries:
         assert replace(invitation, system) is not None
-    assert [q["sql"].lstrip()[:20] for q in queries.captured_queries] == [
-        "UPDATE surveys_ratin"
-    ]
+    assert [q["sql"].lstrip()[:20] for q in queries.captured_queries] == ["UPDATE surveys_ratin"]
 
 
 @pytest.mark.postgres
