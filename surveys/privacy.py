@@ -32,7 +32,8 @@ def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
     return erased
 
 
-def _find_user(identifier: str):
+def find_user(identifier: str):
+    """The user with this username or e-mail address (either case), or None."""
     User = get_user_model()
     identifier = identifier.strip()
     return (
@@ -47,7 +48,7 @@ def membership_change(
     """Add or remove a steering member (of the diagnostic) or a facilitator (of its place).
     Returns False when no user matches `identifier`; a facilitator cannot remove
     themself, so a place always keeps one."""
-    user = _find_user(identifier)
+    user = find_user(identifier)
     if user is None or (role == "facilitator" and not add and user == actor):
         return False
     members = (

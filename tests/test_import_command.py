@@ -23,7 +23,13 @@ from surveys.models import (
     Response,
     System,
 )
-from tests.factories import make_diagnostic, make_organisation, make_place, make_system
+from tests.factories import (
+    make_diagnostic,
+    make_organisation,
+    make_place,
+    make_system,
+    make_user,
+)
 
 SECTOR_SPELLINGS = {
     "public": ["public", "Public sector", "PUBLIC"],
@@ -188,6 +194,58 @@ def test_create_diagnostic_in_an_existing_place_reuses_its_systems(framework, tm
     assert diagnostic.place == place
     assert list(diagnostic.systems.all()) == [health]
     assert System.objects.count() == 1
+
+
+def test_create_diagnostic_names_the_places_facilitators(framework, tmp_path):
+    ana = make_user("ana", email="ana@example.org")
+    ben = make_user("ben", email="ben@example.org")
+    path = write_csv(tmp_path / "f.csv", [row()])
+    out, _ = run(
+        str(path),
+        "--create-diagnostic",
+        "Round 1",
+        "--place",
+        "Coventry",
+        "--facilitator",
+        "ana",
+        "--facilitator",
+        "BEN@example.org",
+    )
+    diagnostic = Diagnostic.objects.get(slug=out.strip().splitlines()[-1])
+    assert set(diagnostic.place.facilitators.all()) == {ana, ben}
+    assert "Facilitators of Coventry now include: ana, ben." in out
+    changes = AuditEvent.objects.filter(
+        diagnostic=diagnostic, action=AuditEvent.Action.ROLE_CHANGED
+    )
+    assert sorted(e.detail["user"] for e in changes) == ["ana", "ben"]
+
+
+def test_an_unknown_facilitator_stops_the_import_before_anything_is_made(framework, tmp_path):
+    make_user("ana")
+    path = write_csv(tmp_path / "f.csv", [row()])
+    message, _ = run_failing(
+        str(path),
+        "--create-diagnostic",
+        "Round 1",
+        "--place",
+        "Coventry",
+        "--facilitator",
+        "ana",
+        "--facilitator",
+        "nobody",
+    )
+    assert message == ("Nothing imported: no user with the username or e-mail address 'nobody'.")
+    assert not Place.objects.exists()
+    assert not Diagnostic.objects.exists()
+    assert not Response.objects.exists()
+
+
+def test_facilitator_goes_with_create_diagnostic_only(diagnostic, tmp_path):
+    make_user("ana")
+    path = write_csv(tmp_path / "f.csv", [row()])
+    message, _ = run_failing(str(path), "--diagnostic", diagnostic.slug, "--facilitator", "ana")
+    assert "--facilitator goes with --create-diagnostic" in message
+    assert not Response.objects.exists()
 
 
 def test_it_reads_an_excel_workbook(diagnostic, tmp_path):

@@ -1,10 +1,12 @@
 """Import responses collected offline from a CSV or XLSX file: all or nothing.
 
     manage.py import_responses FILE --diagnostic SLUG
-    manage.py import_responses FILE --create-diagnostic "TITLE" --place "PLACE"
+    manage.py import_responses FILE --create-diagnostic "TITLE" --place "PLACE" \
+        [--facilitator USERNAME ...]
 
 The file format is described in docs/importing.md. With --create-diagnostic, the place
-(if new), the diagnostic and the systems named in the file are created, and the new
+(if new), the diagnostic and the systems named in the file are created, each
+--facilitator (a username or e-mail address) facilitates the place, and the new
 diagnostic's slug is printed on the last line, for scripts.
 """
 
@@ -26,6 +28,7 @@ from surveys.importing import (
     validate_import,
 )
 from surveys.models import Diagnostic
+from surveys.privacy import find_user, membership_change
 
 
 class Command(BaseCommand):
@@ -44,6 +47,16 @@ class Command(BaseCommand):
             "--place", metavar="PLACE", help="The place's name, created if it does not exist."
         )
         parser.add_argument(
+            "--facilitator",
+            metavar="USER",
+            action="append",
+            default=[],
+            help=(
+                "With --create-diagnostic: this user (username or e-mail address) "
+                "facilitates the place. Repeat for several."
+            ),
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Check the file and print counts only."
         )
 
@@ -55,6 +68,12 @@ class Command(BaseCommand):
             raise CommandError("--create-diagnostic needs a title.")
         if options["diagnostic"] and place:
             raise CommandError("--place goes with --create-diagnostic, not --diagnostic.")
+        if options["diagnostic"] and options["facilitator"]:
+            raise CommandError(
+                "--facilitator goes with --create-diagnostic: an existing diagnostic's "
+                "place has its facilitators."
+            )
+        facilitators = _users(options["facilitator"])
 
         path = Path(file)
         try:
@@ -67,7 +86,9 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing imported: {error}") from None
 
         if title is not None:
-            self._create_and_import(rows, path.name, title, place, dry_run=options["dry_run"])
+            self._create_and_import(
+                rows, path.name, title, place, facilitators, dry_run=options["dry_run"]
+            )
         else:
             self._import(rows, path.name, options["diagnostic"], dry_run=options["dry_run"])
 
@@ -94,7 +115,7 @@ class Command(BaseCommand):
         self._print_counts(plan)
 
     def _create_and_import(
-        self, rows, filename: str, title: str, place: str, *, dry_run: bool
+        self, rows, filename: str, title: str, place: str, facilitators: list, *, dry_run: bool
     ) -> None:
         try:
             framework = framework_default()
@@ -122,8 +143,19 @@ class Command(BaseCommand):
                 allow_new_systems=True,
             )
             self._stop_on_errors(plan)
+            for user in facilitators:
+                membership_change(
+                    diagnostic=diagnostic,
+                    identifier=user.get_username(),
+                    role="facilitator",
+                    add=True,
+                    actor=None,
+                )
         self._print_counts(plan)
         self.stdout.write(f"Created the diagnostic {diagnostic.title} in {diagnostic.place.name}.")
+        if facilitators:
+            names = ", ".join(user.get_username() for user in facilitators)
+            self.stdout.write(f"Facilitators of {diagnostic.place.name} now include: {names}.")
         self.stdout.write(diagnostic.slug)  # last, for scripts
 
     def _stop_on_errors(self, plan: ImportPlan) -> None:
@@ -142,3 +174,18 @@ class Command(BaseCommand):
             f"{plan.new_organisation_count} new organisations, "
             f"{plan.new_system_count} new systems."
         )
+
+
+def _users(identifiers: list[str]) -> list:
+    """The users named, or a CommandError naming those not found (before any import)."""
+    users, unknown = [], []
+    for identifier in identifiers:
+        user = find_user(identifier)
+        (users if user is not None else unknown).append(user or identifier)
+    if unknown:
+        raise CommandError(
+            "Nothing imported: no user with the username or e-mail address "
+            + ", ".join(f"'{name}'" for name in unknown)
+            + "."
+        )
+    return users
