@@ -24,6 +24,7 @@ from config.forms import (
 )
 from preconditions.models import Precondition
 
+from .answers import Answer
 from .models import (
     EVIDENCE_MAX_LENGTH,
     SCORE_ANCHORS,
@@ -347,8 +348,19 @@ class AnswerForm(forms.Form):
             return None, True
         return (int(raw), False) if raw else (None, False)
 
-    def indicators_value(self) -> list[int]:
-        return sorted(set(self.cleaned_data["indicators_seen"]))
+    def to_answer(self, indicator_count: int | None = None) -> Answer:
+        """The validated answer; with ``indicator_count`` (the pre-condition's), only
+        the indicators it has. (Without, the background save checks them itself.)"""
+        score, dont_know = self.answer_value()
+        seen = sorted(set(self.cleaned_data["indicators_seen"]))
+        if indicator_count is not None:
+            seen = [i for i in seen if i < indicator_count]
+        return Answer(
+            score=score,
+            dont_know=dont_know,
+            evidence=self.cleaned_data["evidence"],
+            indicators_seen=seen,
+        )
 
 
 class StepForm(GDSFormMixin, AnswerForm):

@@ -22,7 +22,6 @@ from preconditions.models import Precondition
 from ..access import PARTNER_SESSION_KEY, invitation_for_partner, partner_holds_invitation
 from ..answer_replace import Replaced, stored_answer_replace
 from ..answers import (
-    Answer,
     RoundClosedError,
     answer_save,
     response_get_or_create,
@@ -166,16 +165,6 @@ def _initial(rating: Rating | None) -> dict:
     }
 
 
-def _answer_from(form: AnswerForm, precondition: Precondition) -> Answer:
-    score, dont_know = form.answer_value()
-    return Answer(
-        score=score,
-        dont_know=dont_know,
-        evidence=form.cleaned_data["evidence"],
-        indicators_seen=[i for i in form.indicators_value() if i < len(precondition.indicators)],
-    )
-
-
 def _replace_stored_answer(
     data: QueryDict, public_id: str, system_slug: str, code: str
 ) -> Replaced | None:
@@ -185,19 +174,12 @@ def _replace_stored_answer(
     form = AnswerForm(data)
     if not form.is_valid() or form.cleaned_data["version"] is None:
         return None
-    score, dont_know = form.answer_value()
-    answer = Answer(
-        score=score,
-        dont_know=dont_know,
-        evidence=form.cleaned_data["evidence"],
-        indicators_seen=form.indicators_value(),
-    )
     try:
         return stored_answer_replace(
             public_id=public_id,
             system_slug=system_slug,
             code=code,
-            answer=answer,
+            answer=form.to_answer(),
             expected_version=form.cleaned_data["version"],
         )
     except DATABASE_UNAVAILABLE:
@@ -255,7 +237,7 @@ def _step_page(
                     invitation=invitation,
                     system=system,
                     precondition=precondition,
-                    answer=_answer_from(form, precondition),
+                    answer=form.to_answer(len(precondition.indicators)),
                     expected_version=form.cleaned_data["version"],
                 )
             except RoundClosedError:
@@ -345,7 +327,7 @@ def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) 
             invitation=invitation,
             system=system,
             precondition=precondition,
-            answer=_answer_from(form, precondition),
+            answer=form.to_answer(len(precondition.indicators)),
             expected_version=form.cleaned_data["version"],
         )
     except RoundClosedError:
