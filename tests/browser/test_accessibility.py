@@ -124,6 +124,9 @@ def assert_focus_visible(page: Page, urls: list[str], *, axe: bool = False) -> N
         page.goto(url)
         if axe:  # pages that no journey visits
             run_axe_both_sizes(page, url)
+            # axe resized the page to the phone's width and back: the header's script
+            # may still be undoing that, so walk the keys on a fresh load.
+            page.goto(url)
         problems += [f"{url}: {problem}" for problem in tab_through(page)]
     assert not problems, "Keyboard focus problems:\n" + "\n".join(problems)
 
