@@ -150,6 +150,21 @@ class Diagnostic(models.Model):
             "Steering group sees ratings only; evidence stays with facilitators",
         )
 
+    class Attribution(models.TextChoices):
+        """Whether anyone may tie answers to a person. Chosen before the round opens;
+        the rules that follow from it live in ``surveys/confidentiality.py``."""
+
+        ANONYMOUS = (
+            "anonymous",
+            "Anonymous: nobody, facilitators included, can tie answers to a person or "
+            "an organisation",
+        )
+        ATTRIBUTED = (
+            "attributed",
+            "Attributed for agreed follow-up: facilitators may see who said what, and "
+            "partners are told so before they answer",
+        )
+
     place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="diagnostics")
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
@@ -160,6 +175,9 @@ class Diagnostic(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     confidentiality = models.CharField(
         max_length=20, choices=Confidentiality.choices, default=Confidentiality.UNATTRIBUTED
+    )
+    attribution = models.CharField(
+        max_length=20, choices=Attribution.choices, default=Attribution.ANONYMOUS
     )
     min_group_size = models.PositiveSmallIntegerField(
         default=DEFAULT_MIN_GROUP_SIZE,
