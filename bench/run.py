@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from surveys.models import Diagnostic, Rating
 
-from . import data, load, measure
+from . import data, load, measure, weight
 from .server import Gunicorn, database_url, default_workers
 
 SIZES = {
@@ -30,6 +30,7 @@ AGGREGATION_TARGET = 3.0
 SAVE_SHARE_TARGET = 0.5
 SAVE_P95_TARGET_MS = 150
 EXPORT_TARGET_MB = 200
+PAGE_WEIGHT_TARGET_KB = 600
 
 
 @dataclass
@@ -38,6 +39,7 @@ class SizeResult:
     ratings: int
     generated_s: float
     pages: list[measure.PageTiming] = field(default_factory=list)
+    weights: list[weight.PageWeight] = field(default_factory=list)
     aggregation: measure.Aggregation | None = None
     loads: dict[str, load.LoadResult] = field(default_factory=dict)
 
@@ -90,6 +92,18 @@ def measure_size(name: str, options: Options, say: Callable[[str], None]) -> Siz
         say(
             f"  {page:<38} {timing.median_ms:>6.1f} ms {timing.p95_ms:>6.1f} ms {timing.queries:>8}"
         )
+    say("Report pages, bytes transferred (HTML as served + linked static files in brotli):")
+    for page, url in pages(client).items():
+        if page.startswith(("report", "system page")):
+            page_weight = weight.page_weight(client, page, url)
+            result.weights.append(page_weight)
+            assets = ", ".join(
+                f"{path} {size / 1000:.0f}" for path, size in page_weight.assets.items()
+            )
+            say(
+                f"  {page:<38} {page_weight.total_bytes / 1000:>6.0f} KB "
+                f"(HTML {page_weight.html_bytes / 1000:.0f} KB; {assets})"
+            )
 
     ids = list(Diagnostic.objects.values_list("pk", flat=True))
     aggregation = measure.aggregation_vs_sql(ids, repeat=options.repeat)
@@ -214,6 +228,14 @@ def verdicts(results: list[SizeResult], exports: list[measure.ExportMemory]) -> 
                     f"{page.name} at {result.name} size: median {page.median_ms:.0f} ms "
                     f"<= {PAGE_TARGET_MS} ms",
                 )
+    for result in results:
+        for page_weight in result.weights:
+            verdict(
+                page_weight.total_bytes <= PAGE_WEIGHT_TARGET_KB * 1000,
+                f"{page_weight.name} at {result.name} size: "
+                f"{page_weight.total_bytes / 1000:.0f} KB transferred "
+                f"<= {PAGE_WEIGHT_TARGET_KB} KB",
+            )
     last = results[-1]
     if last.aggregation is not None:
         verdict(

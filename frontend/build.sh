@@ -4,7 +4,7 @@
 #   static/govuk/govuk-frontend.min.js    GOV.UK Frontend JS (ES module)
 #   static/govuk/assets/                  non-branded images the CSS references (if any)
 #   static/govuk/LICENSE.txt              govuk-frontend licence (MIT)
-#   static/vendor/plotly/plotly.min.js    plotly.js bundle shipped with the plotly Python package
+#   static/vendor/plotly/plotly.min.js    a partial plotly.js bundle: only the traces the reports use
 #   static/vendor/plotly/LICENSE.txt      plotly licence (MIT)
 # Runnable from any directory. Node/npm are only needed to run this script.
 set -euo pipefail
@@ -129,16 +129,27 @@ SOFTWARE.
 EOF
 fi
 
-# 5. plotly.js from the Python virtualenv.
+# 5. A partial plotly.js bundle (src/plotly-bundle.js: only the traces the reports draw),
+#    from the npm plotly.js of the same version as the one the plotly Python package bundles,
+#    so the figures reports/charts.py builds match the library that draws them.
 if [[ -x "$PROJECT_DIR/.venv/bin/python" ]]; then
   PYTHON="$PROJECT_DIR/.venv/bin/python"
 else
   PYTHON="python3"
 fi
-PLOTLY_PKG_DIR="$("$PYTHON" -c "import plotly, os; print(os.path.dirname(plotly.__file__))")"
-PLOTLY_JS="$PLOTLY_PKG_DIR/package_data/plotly.min.js"
-[[ -f "$PLOTLY_JS" ]] || { echo "ERROR: $PLOTLY_JS not found" >&2; exit 1; }
-cp "$PLOTLY_JS" "$PLOTLY_OUT/plotly.min.js"
+PY_PLOTLY_JS_VERSION="$("$PYTHON" -c "from plotly.offline import get_plotlyjs_version as v; print(v())")"
+NPM_PLOTLY_JS_VERSION="$(node -p "require('./node_modules/plotly.js/package.json').version")"
+if [[ "$PY_PLOTLY_JS_VERSION" != "$NPM_PLOTLY_JS_VERSION" ]]; then
+  echo "ERROR: the plotly Python package draws for plotly.js $PY_PLOTLY_JS_VERSION," \
+    "package.json pins plotly.js $NPM_PLOTLY_JS_VERSION: make them the same" >&2
+  exit 1
+fi
+# Plotly's map traces import maplibre's CSS; none is used, so CSS imports are left out.
+"$FRONTEND_DIR/node_modules/.bin/esbuild" src/plotly-bundle.js --bundle --minify \
+  --format=iife --global-name=Plotly --define:global=window --loader:.css=empty \
+  --legal-comments=none --log-level=warning \
+  --banner:js="/* plotly.js v$NPM_PLOTLY_JS_VERSION (partial bundle: bar, barpolar, scatterpolar) | MIT licence, see LICENSE.txt */" \
+  --outfile="$PLOTLY_OUT/plotly.min.js"
 if grep -q "sourceMappingURL" "$PLOTLY_OUT/plotly.min.js"; then
   echo "WARNING: plotly.min.js contains a sourceMappingURL comment" >&2
 fi
@@ -162,5 +173,5 @@ fi
 # Summary
 GOVUK_VERSION="$(node -p "require('$GOVUK_PKG/package.json').version")"
 PLOTLY_JS_VERSION="$(head -c 200 "$PLOTLY_OUT/plotly.min.js" | grep -oE 'plotly\.js v[0-9.]+' || true)"
-echo "Built govuk-frontend $GOVUK_VERSION and copied ${PLOTLY_JS_VERSION:-plotly.js} into $STATIC_DIR:"
+echo "Built govuk-frontend $GOVUK_VERSION and ${PLOTLY_JS_VERSION:-plotly.js} (partial) into $STATIC_DIR:"
 (cd "$STATIC_DIR" && find govuk vendor/plotly -type f -exec ls -l {} + | awk '{print "  " $5 "\t" $9}')

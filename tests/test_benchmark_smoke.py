@@ -61,6 +61,8 @@ def test_every_measurement_runs_end_to_end_and_reports_the_targets(framework, se
     assert "== tiny: 2 place(s) and City" in output
     assert "report, City (1 system x 1,000)" in output
     assert "SQL GROUP BY floor" in output
+    assert "bytes transferred" in output and "vendor/plotly/plotly.min.js" in output
+    assert [v for v in verdicts if "KB transferred" in v]
     assert 'trivial view "ok" (floor a)' in output
     assert "every rating, national (streamed CSV)" in output
     # Every page answered and made queries; the saves really updated rows, without errors.
