@@ -317,7 +317,9 @@ def overlay_rounds(system: SystemSummary) -> dict:
 def distribution_figure(precondition: PreconditionSummary) -> dict:
     """How many people gave each rating, and how many said "don't know"."""
     stats = precondition.overall
-    labels = [f"{point}<br>{SCALE_LABELS[point]}" for point in SCALE] + ["Don't<br>know"]
+    # Horizontal bars: the scale's names ("3 Developing", "4 Established") are read in
+    # full on one line each, where under vertical bars they overlapped in a half-width column.
+    labels = [f"{point} {SCALE_LABELS[point]}" for point in SCALE] + ["Don't know"]
     counts = (
         [None] * len(labels)
         if stats is None
@@ -330,21 +332,27 @@ def distribution_figure(precondition: PreconditionSummary) -> dict:
         "data": [
             {
                 "type": "bar",
+                "orientation": "h",
                 "name": "People",
-                "x": labels,
-                "y": [plain_number(c) for c in counts],
+                "y": labels,
+                "x": [plain_number(c) for c in counts],
                 "marker": {"color": [SERIES_COLOURS[0]] * len(SCALE) + [DONT_KNOW_COLOUR]},
-                "hovertemplate": "%{x}: %{y} people<extra></extra>",
+                "hovertemplate": "%{y}: %{x} people<extra></extra>",
             }
         ],
         # No title: the page's heading names the pre-condition just above the chart.
         "layout": {
             "font": FONT,
-            "height": 280,
-            "margin": {"t": 20, "r": 20, "b": 60, "l": 60},
+            "height": 260,
+            "margin": {"t": 10, "r": 20, "b": 50, "l": 20},
             "showlegend": False,
-            "xaxis": {"type": "category", "fixedrange": True, "tickangle": 0},
             "yaxis": {
+                "type": "category",
+                "fixedrange": True,
+                "autorange": "reversed",  # 1 Absent at the top, as in the table below
+                "automargin": True,
+            },
+            "xaxis": {
                 "title": {"text": "People"},
                 "rangemode": "tozero",
                 "tickformat": "d",

@@ -183,18 +183,20 @@ def test_the_distribution_counts_each_scale_point_and_dont_know():
     stats = make_stats(3.0, n=6, dont_know=2)
     figure = distribution_figure(make_precondition("B", stats))
     bar = figure["data"][0]
-    assert bar["x"] == [
-        "1<br>Absent",
-        "2<br>Emerging",
-        "3<br>Developing",
-        "4<br>Established",
-        "5<br>Embedded",
-        "Don't<br>know",
+    assert bar["orientation"] == "h"  # labels in full, one per line, never overlapping
+    assert bar["y"] == [
+        "1 Absent",
+        "2 Emerging",
+        "3 Developing",
+        "4 Established",
+        "5 Embedded",
+        "Don't know",
     ]
-    assert bar["y"] == [0, 0, 6, 0, 0, 2]
+    assert bar["x"] == [0, 0, 6, 0, 0, 2]
+    assert figure["layout"]["yaxis"]["autorange"] == "reversed"  # the scale reads downwards
     assert_valid(figure)
     hidden = distribution_figure(make_precondition("B", None))
-    assert hidden["data"][0]["y"] == [None] * 6
+    assert hidden["data"][0]["x"] == [None] * 6
 
 
 def test_the_text_alternative_names_highest_lowest_and_widest_spread():

@@ -6,28 +6,38 @@
 (function () {
   "use strict";
 
-  var CONFIG = { responsive: true, displaylogo: false };
+  var NARROW = 560; // px: a phone, or a narrow column
 
   function draw(el) {
     if (el.getAttribute("data-drawn") || !window.Plotly) return;
     var source = document.getElementById(el.getAttribute("data-figure"));
     if (!source) return;
     var fig = JSON.parse(source.textContent);
-    fitToNarrowScreen(el, fig.layout);
-    window.Plotly.newPlot(el, fig.data, fig.layout, CONFIG);
+    var narrow = el.clientWidth < NARROW;
+    if (narrow) fitToNarrowScreen(fig.layout);
+    // On a phone plotly's toolbar sat over the chart's top and reserved a blank band;
+    // zooming and panning a radar is of little use there, so it is left out.
+    var config = { responsive: true, displaylogo: false, displayModeBar: narrow ? false : "hover" };
+    window.Plotly.newPlot(el, fig.data, fig.layout, config);
     el.setAttribute("data-drawn", "true");
   }
 
   // On a phone the radar's long axis labels do not fit: label the spokes with their codes
-  // (A to I) and narrow the margins. The table beside each chart names them in full.
-  function fitToNarrowScreen(el, layout) {
+  // (A to I) and narrow the margins; the chart's title, which plotly cannot wrap, is left
+  // to the heading above it. The table beside each chart names everything in full.
+  function fitToNarrowScreen(layout) {
+    if (layout.title) {
+      delete layout.title;
+      layout.margin = Object.assign({}, layout.margin, { t: 30 });
+    }
     var axis = layout.polar && layout.polar.angularaxis;
-    if (!axis || !axis.categoryarray || el.clientWidth >= 560) return;
+    if (!axis || !axis.categoryarray) return;
     axis.tickvals = axis.categoryarray;
     axis.ticktext = axis.categoryarray.map(function (label) {
       return String(label).split(".")[0];
     });
     layout.margin = Object.assign({}, layout.margin, { l: 30, r: 30 });
+    layout.height = Math.min(layout.height || 680, 460);
   }
 
   function drawVisible(root) {
@@ -82,8 +92,23 @@
       window.Plotly.Plots.resize(el);
     });
   }
-  window.addEventListener("beforeprint", resizeAll);
-  window.addEventListener("afterprint", resizeAll);
+  // Printing: every "What people said" is printed open (a closed <details> prints only its
+  // summary line), then put back as the reader left it.
+  var openedForPrint = [];
+  function openForPrint() {
+    openedForPrint = Array.prototype.filter.call(
+      document.querySelectorAll("details.app-evidence:not([open])"),
+      function (details) { details.open = true; return true; }
+    );
+    resizeAll();
+  }
+  function closeAfterPrint() {
+    openedForPrint.forEach(function (details) { details.open = false; });
+    openedForPrint = [];
+    resizeAll();
+  }
+  window.addEventListener("beforeprint", openForPrint);
+  window.addEventListener("afterprint", closeAfterPrint);
 
   drawVisible(document);
   Array.prototype.forEach.call(
