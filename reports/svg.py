@@ -24,7 +24,13 @@ CY = 272
 RADIUS = 165  # radius of the outer ring (scale point 5)
 LABEL_GAP = 16
 LABEL_LINE_LENGTH = 22
-FONT_FAMILY = "DejaVu Sans, Arial, Helvetica, sans-serif"
+# The board paper's fonts (templates/reports/pdf.html): Noto covers the scripts people in
+# UK places write in; system names are user text and may be in any of them.
+FONT_FAMILY = (
+    "Noto Sans, Noto Sans Arabic, Noto Sans Bengali, Noto Sans Devanagari, Noto Sans Gurmukhi, "
+    "Noto Sans Gujarati, Noto Sans Tamil, Noto Sans Ethiopic, Noto Sans CJK SC, DejaVu Sans, "
+    "sans-serif"
+)
 GRID_COLOUR = "#b1b4b6"
 # The band's colour as a plain colour plus opacity: print renderers handle it more
 # reliably than rgba().
