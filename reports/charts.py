@@ -244,20 +244,120 @@ class Series:
     key: str
     name: str
     stats: list[Stats | None]  # in the order of the system's pre-conditions
-    dashed: bool = False  # drawn dashed, so a line hidden under another still shows
+    hollow: bool = False  # drawn with open markers (the previous round)
 
 
-def _overlay(
-    title: str | None, preconditions: Sequence[PreconditionSummary], series: Sequence[Series]
-) -> dict:
-    data: list[dict] = [*_group_background(preconditions)]
-    for index, line in enumerate(series):
+# Each series has its own colour and its own marker shape, so no reader depends on colour.
+SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "star"]
+DOT_HOVER = (
+    "<b>%{customdata[4]}</b><br>%{customdata[5]}<br>Median %{x}<br>Middle half of ratings: "
+    "%{customdata[0]} to %{customdata[1]}<br>Ratings: %{customdata[2]}<br>"
+    "Don't know: %{customdata[3]}<extra></extra>"
+)
+ROW_SPREAD = 0.5  # of the unit height of a pre-condition's row, shared by its series
+
+
+def series_offsets(count: int) -> list[float]:
+    """Where each series sits within a pre-condition's row, centred on the row."""
+    if count <= 1:
+        return [0.0] * count
+    step = ROW_SPREAD / (count - 1)
+    return [round((index - (count - 1) / 2) * step, 4) for index in range(count)]
+
+
+def _overlay(preconditions: Sequence[PreconditionSummary], series: Sequence[Series]) -> dict:
+    """A dot plot: a row per pre-condition, and in it a marker per series at its median
+    with a bar across its middle half. Medians are mostly whole numbers, so on a shared
+    radar the lines lay on each other and a series could vanish; here each series has its
+    own place in every row and none can hide another."""
+    labels = [short_label(p.code, p.title, length=26) for p in preconditions]
+    data: list[dict] = []
+    for index, (line, offset) in enumerate(zip(series, series_offsets(len(series)), strict=True)):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
-        trace = _median_trace(line.name, preconditions, line.stats, colour=colour)
-        if line.dashed or index >= len(SERIES_COLOURS):
-            trace["line"]["dash"] = "dash"
-        data.append(trace)
-    return {"data": data, "layout": _polar_layout(title, preconditions)}
+        symbol = SERIES_SYMBOLS[index % len(SERIES_SYMBOLS)]
+        medians = [_field(stats, "median") for stats in line.stats]
+        above = [
+            None if m is None or _field(st, "q3") is None else round(_field(st, "q3") - m, 4)
+            for m, st in zip(medians, line.stats, strict=True)
+        ]
+        below = [
+            None if m is None or _field(st, "q1") is None else round(m - _field(st, "q1"), 4)
+            for m, st in zip(medians, line.stats, strict=True)
+        ]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": plotly_text(line.name),
+                "x": medians,
+                "y": [row + offset for row in range(len(preconditions))],
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [0 if v is None else v for v in above],
+                    "arrayminus": [0 if v is None else v for v in below],
+                    "color": colour,
+                    "thickness": 2,
+                    "width": 0,
+                },
+                "marker": {
+                    "color": "#ffffff" if line.hollow else colour,
+                    "symbol": symbol,
+                    "size": 11,
+                    "line": {"color": colour, "width": 2},
+                },
+                "customdata": [
+                    [*_hover_numbers(stats), plotly_text(line.name), label]
+                    for stats, label in zip(line.stats, labels, strict=True)
+                ],
+                "hovertemplate": DOT_HOVER,
+            }
+        )
+    row_height = 44 + 8 * max(len(series) - 1, 0)
+    return {
+        "data": data,
+        "layout": {
+            "font": FONT,
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
+            "height": 90 + row_height * len(preconditions),
+            "margin": {"t": 10, "r": 20, "b": 50, "l": 10},
+            "showlegend": True,
+            "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+            # A thin rule between pre-conditions, so each row's markers read as one group.
+            "shapes": [
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": row + 0.5,
+                    "y1": row + 0.5,
+                    "line": {"color": "#b1b4b6", "width": 1},
+                    "layer": "below",
+                }
+                for row in range(len(preconditions) - 1)
+            ],
+            "xaxis": {
+                "range": [0.7, 5.3],
+                "tickvals": list(SCALE),
+                "ticktext": [f"{point} {SCALE_LABELS[point]}" for point in SCALE],
+                "title": {"text": "Median, and the middle half of ratings"},
+                "gridcolor": "#b1b4b6",
+                "zeroline": False,
+                "fixedrange": True,
+            },
+            "yaxis": {
+                "tickvals": list(range(len(preconditions))),
+                "ticktext": labels,
+                "range": [len(preconditions) - 0.5, -0.5],  # A at the top
+                "automargin": True,
+                "showgrid": False,
+                "zeroline": False,
+                "fixedrange": True,
+            },
+        },
+    }
 
 
 def systems_series(summary: DiagnosticSummary) -> list[Series]:
@@ -289,7 +389,7 @@ def rounds_series(system: SystemSummary) -> list[Series]:
     if not any(s is not None and s.median is not None for s in previous):
         return []
     return [
-        Series(key="previous", name="Previous round", stats=previous, dashed=True),
+        Series(key="previous", name="Previous round", stats=previous, hollow=True),
         Series(key="current", name="This round", stats=[p.overall for p in system.preconditions]),
     ]
 
@@ -303,15 +403,15 @@ def _reference_preconditions(summary: DiagnosticSummary) -> list[PreconditionSum
 
 
 def overlay_systems(summary: DiagnosticSummary) -> dict:
-    return _overlay(None, _reference_preconditions(summary), systems_series(summary))
+    return _overlay(_reference_preconditions(summary), systems_series(summary))
 
 
 def overlay_sectors(system: SystemSummary) -> dict:
-    return _overlay(None, system.preconditions, sectors_series(system))
+    return _overlay(system.preconditions, sectors_series(system))
 
 
 def overlay_rounds(system: SystemSummary) -> dict:
-    return _overlay(None, system.preconditions, rounds_series(system))
+    return _overlay(system.preconditions, rounds_series(system))
 
 
 def distribution_figure(precondition: PreconditionSummary) -> dict:
@@ -426,17 +526,24 @@ def overlay_description(kind: str, series: Sequence[Series], system_count: int =
         }[kind]
     if kind == "systems":
         hidden = system_count - len(series)
-        text = "Each line is one system's median ratings; the table gives the numbers."
+        text = (
+            "One marker per system on each pre-condition's row, at its median, with a bar "
+            "across the middle half of its ratings; the table gives the numbers."
+        )
         if hidden:
             text += f" {hidden} system{'s' if hidden > 1 else ''} with too few responses left out."
         return text
     if kind == "sectors":
         names = [SECTOR_PHRASES[s.key] for s in series]
         return (
-            f"Each line is one sector's median ratings ({', '.join(names)}); sectors with too "
-            "few people are left out, and gaps mark hidden figures."
+            f"One marker per sector on each pre-condition's row ({', '.join(names)}), at its "
+            "median, with a bar across the middle half of its ratings; sectors with too few "
+            "people are left out, and a missing marker is a hidden figure."
         )
-    return "Two lines: the median ratings in the previous round and in this one."
+    return (
+        "Two markers on each pre-condition's row: the median in the previous round (open) "
+        "and in this one (filled), each with a bar across the middle half of its ratings."
+    )
 
 
 # --- a comparison for the chart switcher ----------------------------------------------

@@ -1,4 +1,5 @@
-"""A radar chart drawn on the server as SVG, for the PDF report (no browser needed).
+"""Charts drawn on the server as SVG, for the PDF report (no browser needed): each
+system's radar, and the comparison of systems as a dot plot.
 
 Nine spokes A–I clockwise from the top, rings for the scale points 1–5 (1 at the centre,
 as in the plotly charts), the interquartile band and the median. A pre-condition with no
@@ -14,7 +15,16 @@ from collections.abc import Sequence
 from django.utils.html import escape
 
 from .aggregate import SCALE, PreconditionSummary, SystemSummary
-from .charts import GROUP_COLOURS, MEDIAN_COLOUR, radar_description
+from .charts import (
+    GROUP_COLOURS,
+    MEDIAN_COLOUR,
+    SCALE_LABELS,
+    SERIES_COLOURS,
+    SERIES_SYMBOLS,
+    Comparison,
+    radar_description,
+    series_offsets,
+)
 from .narrative import format_number
 
 WIDTH = 720
@@ -256,5 +266,100 @@ def radar_svg(system: SystemSummary) -> str:
         parts.extend(_data(preconditions))
     parts.extend(_labels(preconditions))
     parts.extend(_legend())
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# --- the comparison dot plot ------------------------------------------------------------
+
+DOT_LEFT = 250  # x of scale point 1; the pre-conditions' names sit to its left
+DOT_RIGHT = WIDTH - 30  # x of scale point 5
+DOT_TOP = 50  # below the legend
+
+
+def _dot_x(value: float) -> float:
+    low, high = SCALE[0], SCALE[-1]
+    return DOT_LEFT + (float(value) - low) / (high - low) * (DOT_RIGHT - DOT_LEFT)
+
+
+def _marker(shape: str, x: float, y: float, colour: str, *, hollow: bool) -> str:
+    fill = "#ffffff" if hollow else colour
+    paint = f'fill="{fill}" stroke="{colour}" stroke-width="1.5"'
+    if shape == "square":
+        return f'<rect x="{x - 4.5:.1f}" y="{y - 4.5:.1f}" width="9" height="9" {paint}/>'
+    if shape == "diamond":
+        points = f"{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} {x - 6:.1f},{y:.1f}"
+        return f'<polygon points="{points}" {paint}/>'
+    if shape == "triangle-up":
+        points = f"{x:.1f},{y - 6:.1f} {x + 6:.1f},{y + 4.5:.1f} {x - 6:.1f},{y + 4.5:.1f}"
+        return f'<polygon points="{points}" {paint}/>'
+    if shape == "triangle-down":
+        points = f"{x:.1f},{y + 6:.1f} {x + 6:.1f},{y - 4.5:.1f} {x - 6:.1f},{y - 4.5:.1f}"
+        return f'<polygon points="{points}" {paint}/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {paint}/>'
+
+
+def dot_plot_svg(comparison: Comparison) -> str:
+    """A comparison (systems, sectors or rounds) as a dot plot, like the report page's:
+    a row per pre-condition, a marker per series at its median with a bar across its
+    middle half, each series in its own place in the row so tied medians stay visible."""
+    series = comparison.series
+    row_height = 26 + 9 * max(len(series) - 1, 0)
+    height = DOT_TOP + row_height * len(comparison.rows) + 50
+    offsets = series_offsets(len(series))
+    ident = escape(f"dots-{comparison.kind}-{comparison.system_slug or 'all'}")
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-radar-svg" '
+        f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" '
+        f'aria-labelledby="{ident}-title {ident}-desc" font-family="{FONT_FAMILY}">',
+        f'<title id="{ident}-title">{escape(comparison.title)}</title>',
+        f'<desc id="{ident}-desc">{escape(comparison.description)}</desc>',
+    ]
+    bottom = DOT_TOP + row_height * len(comparison.rows)
+    for point in SCALE:
+        x = _dot_x(point)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{DOT_TOP}" x2="{x:.1f}" y2="{bottom}" '
+            f'stroke="{GRID_COLOUR}" stroke-width="0.75"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="middle" font-size="11" '
+            f'fill="{TEXT_COLOUR}">{point} {escape(SCALE_LABELS[point])}</text>'
+        )
+    x = 10.0
+    for index, line in enumerate(series):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        shape = SERIES_SYMBOLS[index % len(SERIES_SYMBOLS)]
+        parts.append(_marker(shape, x + 6, 20, colour, hollow=line.hollow))
+        parts.append(
+            f'<text x="{x + 16:.1f}" y="24" font-size="11" fill="{TEXT_COLOUR}">'
+            f"{escape(line.name)}</text>"
+        )
+        x += 16 + 6.2 * len(line.name) + 22
+    for row_index, row in enumerate(comparison.rows):
+        centre = DOT_TOP + row_height * (row_index + 0.5)
+        if row_index:  # a rule between pre-conditions: each row's markers read as one group
+            top = DOT_TOP + row_height * row_index
+            parts.append(
+                f'<line x1="10" y1="{top:.1f}" x2="{DOT_RIGHT}" y2="{top:.1f}" '
+                f'stroke="{GRID_COLOUR}" stroke-width="0.5"/>'
+            )
+        for number, text in enumerate(_wrap(f"{row.code}. {row.title}", 34, 2)):
+            parts.append(
+                f'<text x="{DOT_LEFT - 14}" y="{centre - 4 + 13 * number:.1f}" '
+                f'text-anchor="end" font-size="11" fill="{TEXT_COLOUR}">{escape(text)}</text>'
+            )
+        for index, (line, cell) in enumerate(zip(series, row.cells, strict=True)):
+            if cell is None or cell.median is None:
+                continue
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+            y = centre + offsets[index] * row_height
+            if cell.q1 is not None and cell.q3 is not None:
+                parts.append(
+                    f'<line x1="{_dot_x(cell.q1):.1f}" y1="{y:.1f}" x2="{_dot_x(cell.q3):.1f}" '
+                    f'y2="{y:.1f}" stroke="{colour}" stroke-width="2"/>'
+                )
+            shape = SERIES_SYMBOLS[index % len(SERIES_SYMBOLS)]
+            parts.append(_marker(shape, _dot_x(cell.median), y, colour, hollow=line.hollow))
     parts.append("</svg>")
     return "\n".join(parts)

@@ -45,7 +45,7 @@ from .charts import (
     radar_figure,
 )
 from .narrative import ROLE_PHRASES, diagnostic_narrative, system_findings
-from .svg import radar_svg
+from .svg import dot_plot_svg, radar_svg
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -313,6 +313,8 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             "narrative": narrative,
             "sections": sections,
             "systems_table": systems_table,
+            # dot_plot_svg escapes every piece of text it draws.
+            "systems_svg": mark_safe(dot_plot_svg(systems_table)) if systems_table.series else None,
             "show_evidence": _may_see_evidence(diagnostic),
         },
         request=request,

@@ -116,7 +116,7 @@ def test_hostile_system_names_are_escaped_in_labels_and_hover(hostile):
         assert "<script" not in dumped and "<img" not in dumped
         assert_valid(figure)
     assert plotly_text(hostile) in json.dumps(figures[0]["layout"]["title"])
-    names = [t["name"] for t in overlay_systems(summary)["data"] if t["type"] == "scatterpolar"]
+    names = [t["name"] for t in overlay_systems(summary)["data"] if t["type"] == "scatter"]
     assert names == [plotly_text(hostile), plotly_text(hostile + " 2")]
 
 
@@ -146,7 +146,7 @@ def test_the_sector_overlay_shows_only_sectors_with_figures():
     e = make_precondition("E", make_stats(3.0), by_sector=by_sector)
     f = make_precondition("F", make_stats(3.0), by_sector={"public": make_stats(3.5)})
     figure = overlay_sectors(make_system(overrides={"E": e, "F": f}))
-    lines = {t["name"]: t["r"] for t in traces(figure, "scatterpolar")}
+    lines = {t["name"]: t["x"] for t in traces(figure, "scatter")}
     assert list(lines) == ["Public sector", "Voluntary and community sector"]
     assert lines["Public sector"][4:6] == [2.0, 3.5]
     assert lines["Voluntary and community sector"][5] is None  # hidden, not 0
@@ -159,9 +159,9 @@ def test_the_systems_overlay_leaves_out_suppressed_systems():
         make_system(suppressed=True, name="Care", slug="care"),
         make_system({"A": 2.0}, name="Youth", slug="youth"),
     )
-    lines = traces(overlay_systems(summary), "scatterpolar")
+    lines = traces(overlay_systems(summary), "scatter")
     assert [t["name"] for t in lines] == ["Homelessness and housing", "Youth"]
-    assert [t["r"][0] for t in lines] == [4.0, 2.0]
+    assert [t["x"][0] for t in lines] == [4.0, 2.0]
     result = comparison("systems", summary)
     assert "1 system with too few responses left out" in result.description
     assert [cell.median for cell in result.rows[0].cells] == [4.0, 2.0]
@@ -170,13 +170,36 @@ def test_the_systems_overlay_leaves_out_suppressed_systems():
 def test_the_rounds_overlay_compares_medians_where_the_previous_round_is_comparable():
     e = make_precondition("E", make_stats(3.0), previous=make_stats(2.0))
     figure = overlay_rounds(make_system(overrides={"E": e}))
-    lines = {t["name"]: t["r"] for t in traces(figure, "scatterpolar")}
+    lines = {t["name"]: t["x"] for t in traces(figure, "scatter")}
     assert list(lines) == ["Previous round", "This round"]
     assert lines["Previous round"][4] == 2.0 and lines["This round"][4] == 3.0
     assert lines["Previous round"][0] is None
-    previous = traces(figure, "scatterpolar", "Previous round")[0]
-    assert previous["line"]["dash"] == "dash"  # visible where the two lines coincide
+    previous = traces(figure, "scatter", "Previous round")[0]
+    assert previous["marker"]["color"] == "#ffffff"  # open markers: told apart without colour
     assert comparison("rounds", make_summary(make_system()), make_system()).figure is None
+
+
+def test_comparison_series_never_sit_on_each_other_where_medians_tie():
+    """Medians are mostly whole numbers: on a shared radar tied lines hid each other (the
+    private-sector line was invisible). Each series has its own row position and shape."""
+    by_sector = {sector: make_stats(3.0) for sector in ("public", "private", "voluntary")}
+    system = make_system(
+        overrides={
+            code: make_precondition(code, make_stats(3.0), by_sector=by_sector)
+            for code in "ABCDEFGHI"
+        }
+    )
+    dots = traces(overlay_sectors(system), "scatter")
+    assert len(dots) == 3
+    assert all(dot["x"] == [3.0] * 9 for dot in dots)  # every median ties
+    for row in range(9):
+        positions = [dot["y"][row] for dot in dots]
+        assert len(set(positions)) == 3 and all(abs(p - row) < 0.5 for p in positions)
+    assert len({dot["marker"]["symbol"] for dot in dots}) == 3
+    assert len({dot["marker"]["line"]["color"] for dot in dots}) == 3
+    a = dots[0]
+    assert a["error_x"]["array"][0] == 0.5 and a["error_x"]["arrayminus"][0] == 0.5
+    assert_valid(overlay_sectors(system))
 
 
 def test_the_distribution_counts_each_scale_point_and_dont_know():

@@ -78,3 +78,53 @@ def test_hostile_names_are_escaped(hostile):
     assert "<script" not in svg and "<img" not in svg
     assert root.find(f"{SVG}title").text == f"Radar chart: {hostile}"
     assert not list(root.iter("script")) and not list(root.iter(f"{SVG}script"))
+
+
+def _tied_sectors_system():
+    by_sector = {
+        "public": make_stats(3.0),
+        "private": make_stats(3.0),
+        "voluntary": make_stats(3.0, q1=2.0, q3=4.0),
+    }
+    return make_system(
+        overrides={
+            code: make_precondition(code, make_stats(3.0), by_sector=by_sector)
+            for code in "ABCDEFGHI"
+        }
+    )
+
+
+def test_the_comparison_dot_plot_shows_every_series_where_medians_tie():
+    from reports.charts import comparison
+    from reports.svg import dot_plot_svg
+    from tests.test_narrative import make_summary
+
+    system = _tied_sectors_system()
+    root = parse(dot_plot_svg(comparison("sectors", make_summary(system), system)))
+    assert root.find(f"{SVG}title").text == "Median ratings by sector: Homelessness and housing"
+    # A marker per sector per pre-condition (9 x 3) plus one per sector in the legend.
+    circles = [c for c in root.iter(f"{SVG}circle")]
+    squares = [r for r in root.iter(f"{SVG}rect")]
+    diamonds = [p for p in root.iter(f"{SVG}polygon")]
+    assert len(circles) == len(squares) == len(diamonds) == 10
+    # In each row the three tied medians share x but not y.
+    for row in range(9):
+        ys = {float(circles[row + 1].get("cy")), float(squares[row + 1].get("y")) + 4.5}
+        assert len(ys) == 2
+    xs = {float(c.get("cx")) for c in circles[1:]}
+    assert len(xs) == 1  # every median is 3
+    bars = [line for line in root.iter(f"{SVG}line") if line.get("stroke-width") == "2"]
+    assert len(bars) == 27  # the middle half of each series on each row
+
+
+@pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", '"><img src=x>'])
+def test_the_dot_plot_escapes_series_names(hostile):
+    from reports.charts import comparison
+    from reports.svg import dot_plot_svg
+    from tests.test_narrative import make_summary
+
+    summary = make_summary(make_system(name=hostile), make_system(name="Two", slug="two"))
+    svg = dot_plot_svg(comparison("systems", summary))
+    assert "<script" not in svg and "<img" not in svg
+    names = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert hostile in names

@@ -25,17 +25,26 @@
   // On a phone the radar's long axis labels do not fit: label the spokes with their codes
   // (A to I) and narrow the margins; the chart's title, which plotly cannot wrap, is left
   // to the heading above it. The table beside each chart names everything in full.
+  function codeOf(label) {
+    return String(label).split(".")[0];
+  }
+
   function fitToNarrowScreen(layout) {
     if (layout.title) {
       delete layout.title;
       layout.margin = Object.assign({}, layout.margin, { t: 30 });
     }
+    // A dot plot: pre-conditions by their codes, the scale by its numbers.
+    if (layout.yaxis && layout.yaxis.ticktext && layout.xaxis && layout.xaxis.ticktext) {
+      layout.yaxis.ticktext = layout.yaxis.ticktext.map(codeOf);
+      layout.xaxis.ticktext = layout.xaxis.tickvals.map(String);
+      layout.xaxis.title = { text: "Median" };
+      layout.margin = Object.assign({}, layout.margin, { l: 10, r: 10 });
+    }
     var axis = layout.polar && layout.polar.angularaxis;
     if (!axis || !axis.categoryarray) return;
     axis.tickvals = axis.categoryarray;
-    axis.ticktext = axis.categoryarray.map(function (label) {
-      return String(label).split(".")[0];
-    });
+    axis.ticktext = axis.categoryarray.map(codeOf);
     layout.margin = Object.assign({}, layout.margin, { l: 30, r: 30 });
     layout.height = Math.min(layout.height || 680, 460);
   }
