@@ -319,7 +319,9 @@ def test_the_pdf_inlines_svg_radars_and_fetches_nothing(client, report, monkeypa
     client.force_login(report["facilitator"])
     assert client.get(reverse("reports:pdf", args=[report["diagnostic"].slug])).status_code == 200
     html = captured["string"]
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    # Two systems' radars and the dot plot of the systems side by side.
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="app-radar-svg"') == 3
+    assert html.count("Radar chart: ") == 2 and "Median ratings by system</title>" in html
     assert captured["base_url"] is None
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<link" not in html and "<script" not in html

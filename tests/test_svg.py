@@ -103,9 +103,9 @@ def test_the_comparison_dot_plot_shows_every_series_where_medians_tie():
     root = parse(dot_plot_svg(comparison("sectors", make_summary(system), system)))
     assert root.find(f"{SVG}title").text == "Median ratings by sector: Homelessness and housing"
     # A marker per sector per pre-condition (9 x 3) plus one per sector in the legend.
-    circles = [c for c in root.iter(f"{SVG}circle")]
-    squares = [r for r in root.iter(f"{SVG}rect")]
-    diamonds = [p for p in root.iter(f"{SVG}polygon")]
+    circles = list(root.iter(f"{SVG}circle"))
+    squares = list(root.iter(f"{SVG}rect"))
+    diamonds = list(root.iter(f"{SVG}polygon"))
     assert len(circles) == len(squares) == len(diamonds) == 10
     # In each row the three tied medians share x but not y.
     for row in range(9):
