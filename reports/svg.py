@@ -331,9 +331,11 @@ def dot_plot_svg(comparison: Comparison) -> str:
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         shape = SERIES_SYMBOLS[index % len(SERIES_SYMBOLS)]
         parts.append(_marker(shape, x + 6, 20, colour, hollow=line.hollow))
+        # A system's name is user text in any script: its direction comes from its content
+        # (dir="auto" for HTML readers, unicode-bidi="plaintext" for SVG renderers).
         parts.append(
-            f'<text x="{x + 16:.1f}" y="24" font-size="11" fill="{TEXT_COLOUR}">'
-            f"{escape(line.name)}</text>"
+            f'<text x="{x + 16:.1f}" y="24" font-size="11" fill="{TEXT_COLOUR}" dir="auto" '
+            f'unicode-bidi="plaintext">{escape(line.name)}</text>'
         )
         x += 16 + 6.2 * len(line.name) + 22
     for row_index, row in enumerate(comparison.rows):
