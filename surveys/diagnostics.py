@@ -10,7 +10,8 @@ from django.utils.text import slugify
 
 from preconditions.framework import framework_default
 
-from .models import AuditEvent, Diagnostic, Place
+from . import confidentiality
+from .models import AuditEvent, Diagnostic, Place, Response
 
 
 def place_create(*, name: str, description: str, facilitator) -> Place:
@@ -59,29 +60,79 @@ def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
             place=place,
             actor=actor,
             action=AuditEvent.Action.DIAGNOSTIC_CREATED,
-            detail={"min_group_size": diagnostic.min_group_size},
+            detail=confidentiality.settings_of(diagnostic),
         )
     return diagnostic
 
 
+class ConfidentialityLoosenedError(ValueError):
+    """A change would loosen a round's confidentiality after partners were told its
+    terms; ``problems`` maps each field to why (``surveys.confidentiality``)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
 def diagnostic_update(*, diagnostic: Diagnostic, form_data: dict, actor) -> None:
-    old_min = Diagnostic.objects.values_list("min_group_size", flat=True).get(pk=diagnostic.pk)
+    """Save the round's settings. A change to its confidentiality is checked again here,
+    under a lock on the round, and refused if it loosens terms partners have been told
+    (``ConfidentialityLoosenedError``); every change is audited from old to new."""
     systems = form_data.pop("systems")
     with transaction.atomic():
+        # The lock makes the check and the save one step against a concurrent edit.
+        stored = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
+        old = confidentiality.settings_of(stored)
+        new = {name: form_data.get(name, old[name]) for name in old}
+        problems = confidentiality.confidentiality_change_problems(
+            old=old, new=new, terms_given=confidentiality.terms_given(stored)
+        )
+        if problems:
+            raise ConfidentialityLoosenedError(problems)
         for name, value in form_data.items():
             setattr(diagnostic, name, value)
         diagnostic.save()
         diagnostic.systems.set(systems)
+        if not confidentiality.facilitators_see_who_said_what(diagnostic):
+            _imported_labels_pseudonymise(diagnostic)
         AuditEvent.objects.create(
             diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.DIAGNOSTIC_EDITED
         )
-        if diagnostic.min_group_size != old_min:
-            AuditEvent.objects.create(
-                diagnostic=diagnostic,
-                actor=actor,
-                action=AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
-                detail={"from": old_min, "to": diagnostic.min_group_size},
-            )
+        for name, _label in confidentiality.SETTINGS:
+            if new[name] == old[name]:
+                continue
+            if name == "min_group_size":
+                AuditEvent.objects.create(
+                    diagnostic=diagnostic,
+                    actor=actor,
+                    action=AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
+                    detail={"from": old[name], "to": new[name]},
+                )
+            else:
+                AuditEvent.objects.create(
+                    diagnostic=diagnostic,
+                    actor=actor,
+                    action=AuditEvent.Action.CONFIDENTIALITY_CHANGED,
+                    detail={"setting": name, "from": old[name], "to": new[name]},
+                )
+
+
+def _imported_labels_pseudonymise(diagnostic: Diagnostic) -> None:
+    """A round made anonymous after an import keeps no respondent's name: each imported
+    label becomes its pseudonym (``confidentiality.respondent_label_stored``)."""
+    imported = (
+        Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT)
+        .exclude(respondent_label="")
+        .exclude(respondent_label__startswith="anonymous-")
+        .only("pk", "respondent_label")
+    )
+    changed = []
+    for response in imported:
+        response.respondent_label = confidentiality.respondent_label_stored(
+            diagnostic, response.respondent_label
+        )
+        changed.append(response)
+    Response.objects.bulk_update(changed, ["respondent_label"], batch_size=500)
 
 
 def diagnostic_open(*, diagnostic: Diagnostic, actor) -> None:

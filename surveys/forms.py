@@ -24,6 +24,7 @@ from config.forms import (
 )
 from preconditions.models import Precondition
 
+from . import confidentiality
 from .answers import Answer
 from .models import (
     EVIDENCE_MAX_LENGTH,
@@ -113,7 +114,36 @@ class OrganisationForm(GDSModelForm):
         return name
 
 
+# What each confidentiality option means, in plain words (the form's hints).
+ATTRIBUTION_HINTS = {
+    Diagnostic.Attribution.ANONYMOUS: "Nobody, facilitators included, can see which answers "
+    "are whose, or which organisation gave them. Facilitators see only who has submitted "
+    "and when, so they can send reminders. Usual for a diagnostic.",
+    Diagnostic.Attribution.ATTRIBUTED: "Facilitators can see each person's answers with their "
+    "name, to follow up as agreed with partners. Partners are told this before they answer. "
+    "The steering group still sees only combined results.",
+}
+EVIDENCE_HINTS = {
+    Diagnostic.Confidentiality.UNATTRIBUTED: "Examples partners give may be quoted in the "
+    "report, never with a name or organisation.",
+    Diagnostic.Confidentiality.RATINGS_ONLY: "The steering group sees ratings only. Examples "
+    "are read by facilitators and never shown in the report.",
+}
+ATTRIBUTION_LABELS = {
+    Diagnostic.Attribution.ANONYMOUS: "Anonymous",
+    Diagnostic.Attribution.ATTRIBUTED: "Attributed, for agreed follow-up",
+}
+EVIDENCE_LABELS = {
+    Diagnostic.Confidentiality.UNATTRIBUTED: "Ratings and evidence, never who said what",
+    Diagnostic.Confidentiality.RATINGS_ONLY: "Ratings only",
+}
+
+
 class DiagnosticForm(GDSModelForm):
+    """A round's settings. The confidentiality settings (attribution, who sees the
+    evidence, the smallest group) follow ``surveys.confidentiality``: once partners have
+    been told the terms, a change may only make the round stricter."""
+
     submit_label = "Save diagnostic"
 
     class Meta:
@@ -123,6 +153,7 @@ class DiagnosticForm(GDSModelForm):
             "systems",
             "opens_on",
             "closes_on",
+            "attribution",
             "confidentiality",
             "min_group_size",
         ]
@@ -131,7 +162,8 @@ class DiagnosticForm(GDSModelForm):
             "systems": "Systems in scope",
             "opens_on": "Opens on (optional)",
             "closes_on": "Closes on (optional)",
-            "confidentiality": "Who sees the evidence",
+            "attribution": "Can anyone see who gave which answers?",
+            "confidentiality": "What does the steering group see?",
             "min_group_size": "Smallest group shown in any breakdown",
         }
         help_texts = {
@@ -142,6 +174,7 @@ class DiagnosticForm(GDSModelForm):
         field_classes = {"systems": ModelMultipleChoiceField}
         widgets = {
             "systems": forms.CheckboxSelectMultiple,
+            "attribution": forms.RadioSelect,
             "confidentiality": forms.RadioSelect,
             "opens_on": forms.DateInput(attrs={"type": "date"}),
             "closes_on": forms.DateInput(attrs={"type": "date"}),
@@ -149,9 +182,26 @@ class DiagnosticForm(GDSModelForm):
 
     def __init__(self, *args, place: Place, **kwargs):
         super().__init__(*args, **kwargs)
+        self.terms_given = confidentiality.terms_given(self.instance)
         self.fields["systems"].queryset = place.systems.all()
         self.fields["systems"].error_messages["required"] = "Select at least one system"
-        self.fields["confidentiality"].choices = Diagnostic.Confidentiality.choices
+        self.fields["attribution"].choices = [
+            Choice(value, ATTRIBUTION_LABELS[value], hint=ATTRIBUTION_HINTS[value])
+            for value in Diagnostic.Attribution
+        ]
+        self.fields["confidentiality"].choices = [
+            Choice(value, EVIDENCE_LABELS[value], hint=EVIDENCE_HINTS[value])
+            for value in Diagnostic.Confidentiality
+        ]
+        # A browser always sends the checked option; a request without one keeps the
+        # current setting (anonymous, the safe default, for a new round).
+        for name in ("attribution", "confidentiality"):
+            self.fields[name].required = False
+        if self.terms_given:
+            self.fields["attribution"].help_text = self.fields["confidentiality"].help_text = (
+                "Partners have been told this round\u2019s terms: you can make them stricter, "
+                "not looser."
+            )
         self.fields["min_group_size"].widget.attrs.update({"inputmode": "numeric"})
         self.fields["min_group_size"].error_messages["min_value"] = (
             "The smallest group must be at least 3 people"
@@ -161,16 +211,37 @@ class DiagnosticForm(GDSModelForm):
             Field.checkboxes("systems", legend_size=Size.SMALL),
             "opens_on",
             "closes_on",
+            Field.radios("attribution", legend_size=Size.SMALL),
             Field.radios("confidentiality", legend_size=Size.SMALL),
             Field.text("min_group_size", field_width=2),
             Button("submit", self.submit_label),
         )
+
+    def _clean_setting(self, name: str) -> str:
+        value = self.cleaned_data.get(name)
+        return value or getattr(self.instance, name) or self.fields[name].initial
+
+    def clean_attribution(self) -> str:
+        return self._clean_setting("attribution")
+
+    def clean_confidentiality(self) -> str:
+        return self._clean_setting("confidentiality")
 
     def clean(self):
         cleaned = super().clean()
         opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
             self.add_error("closes_on", "The closing date must be on or after the opening date")
+        if self.instance.pk and all(
+            cleaned.get(name) is not None for name, _ in confidentiality.SETTINGS
+        ):
+            problems = confidentiality.confidentiality_change_problems(
+                old=confidentiality.settings_of(self.instance),
+                new={name: cleaned[name] for name, _ in confidentiality.SETTINGS},
+                terms_given=self.terms_given,
+            )
+            for name, problem in problems.items():
+                self.add_error(name, problem)
         return cleaned
 
 

@@ -70,6 +70,11 @@ manage_patterns = [
         name="invitation_detail",
     ),
     path(
+        "d/<slug:slug>/invitations/<str:public_id>/answers/",
+        facilitator.invitation_answers,
+        name="invitation_answers",
+    ),
+    path(
         "d/<slug:slug>/invitations/<str:public_id>/send/",
         facilitator.invitation_send,
         name="invitation_send",

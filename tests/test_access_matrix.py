@@ -88,6 +88,7 @@ MATRIX: dict[str, Route] = {
     "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_remind": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
     "surveys:invitation_detail": Route(FACILITATOR_X, args="diagnostic,invitation"),
+    "surveys:invitation_answers": Route(FACILITATOR_X, args="attributed,attributed_invitation"),
     "surveys:invitation_send": Route(
         FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
     ),
@@ -145,6 +146,12 @@ def world(framework):
     diagnostic = make_diagnostic(place_x, framework, systems=[system], status="open")
     diagnostic.steering_members.add(steering_x)
     invitation = make_invitation(diagnostic, organisation=organisation, email="p@example.org")
+    # An attributed round, for the pages that exist only there.
+    attributed = make_diagnostic(
+        place_x, framework, systems=[system], status="open", attribution="attributed"
+    )
+    attributed.steering_members.add(steering_x)
+    attributed_invitation = make_invitation(attributed, organisation=organisation)
     pending = PendingImport.objects.create(
         diagnostic=diagnostic,
         uploaded_by=facilitator_x,
@@ -165,6 +172,8 @@ def world(framework):
         "invitation": invitation.public_id,
         "token": invitation_token(invitation),
         "pending_import": pending.public_id,
+        "attributed": attributed.slug,
+        "attributed_invitation": attributed_invitation.public_id,
         "code": "H",
         "format": "json",
         "reset": ["MQ", "set-password"],

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from .. import confidentiality
 from .. import diagnostics as diagnostic_service
 from ..access import (
     diagnostic_for_facilitator,
@@ -215,11 +216,17 @@ def diagnostic_edit(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
     form = DiagnosticForm(request.POST or None, instance=diagnostic, place=diagnostic.place)
     if request.method == "POST" and form.is_valid():
-        diagnostic_service.diagnostic_update(
-            diagnostic=diagnostic, form_data=dict(form.cleaned_data), actor=request.user
-        )
-        messages.success(request, "Saved the diagnostic.")
-        return redirect(diagnostic)
+        try:
+            diagnostic_service.diagnostic_update(
+                diagnostic=diagnostic, form_data=dict(form.cleaned_data), actor=request.user
+            )
+        except diagnostic_service.ConfidentialityLoosenedError as refused:
+            # Partners were told the terms between showing the form and saving it.
+            for name, problem in refused.problems.items():
+                form.add_error(name, problem)
+        else:
+            messages.success(request, "Saved the diagnostic.")
+            return redirect(diagnostic)
     return render(
         request,
         "surveys/form_page.html",
@@ -358,6 +365,31 @@ def invitation_detail(request: HttpRequest, slug: str, public_id: str) -> HttpRe
             "systems": invitation.systems.all(),
             "responses": invitation.responses.select_related("system"),
         },
+    )
+
+
+@login_required
+@never_cache
+def invitation_answers(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """One partner's answers with their name: only in an attributed round, for the
+    follow-up partners agreed to (404 in an anonymous one). Every reading is audited."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    if not confidentiality.facilitators_see_who_said_what(diagnostic):
+        raise Http404("This round is anonymous")
+    invitation = _invitation(diagnostic, public_id)
+    responses = invitation.responses.select_related("system").prefetch_related(
+        Prefetch("ratings", queryset=Rating.objects.select_related("precondition"))
+    )
+    AuditEvent.objects.create(
+        diagnostic=diagnostic,
+        actor=request.user,
+        action=AuditEvent.Action.ANSWERS_READ,
+        detail={"invitation": invitation.public_id},
+    )
+    return render(
+        request,
+        "surveys/invitation_answers.html",
+        {"diagnostic": diagnostic, "invitation": invitation, "responses": responses},
     )
 
 
