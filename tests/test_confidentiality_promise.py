@@ -112,7 +112,11 @@ def _build(framework, attribution: str, evidence: str) -> World:
     respondents = []
     for name, organisation, role, marker in people:
         invitation = make_invitation(
-            diagnostic, organisation=organisation, role=role, name=name, email=f"{name.split()[0].lower()}@x.org"
+            diagnostic,
+            organisation=organisation,
+            role=role,
+            name=name,
+            email=f"{name.split()[0].lower()}@x.org",
         )
         make_response(
             diagnostic,
@@ -120,7 +124,7 @@ def _build(framework, attribution: str, evidence: str) -> World:
             dict.fromkeys(CODES, 3),
             organisation=organisation,
             role=role,
-            evidence={code: f"Seen {marker} at work" for code in CODES},
+            evidence=dict.fromkeys(CODES, f"Seen {marker} at work"),
             invitation=invitation,
         )
         invitation.responses.update(submitted_at=timezone.now())
@@ -153,10 +157,10 @@ def _build(framework, attribution: str, evidence: str) -> World:
         user=facilitator,
         filename="more.csv",
         content=(
-            "respondent,organisation,sector,role,system,precondition,rating,evidence\n"
-            "Percival Pendingham,Pending Partners CIC,voluntary,manager,Homelessness,A,2,"
-            "Seen qzhotel here\n"
-        ).encode(),
+            b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
+            b"Percival Pendingham,Pending Partners CIC,voluntary,manager,Homelessness,A,2,"
+            b"Seen qzhotel here\n"
+        ),
     )
     respondents.append(Respondent("Percival Pendingham", "Pending Partners CIC", "qzhotel"))
     # The previous round: other people, other words.
@@ -168,7 +172,7 @@ def _build(framework, attribution: str, evidence: str) -> World:
             system,
             dict.fromkeys(CODES, 2),
             organisation=old_org,
-            evidence={code: f"Seen {marker} then" for code in CODES},
+            evidence=dict.fromkeys(CODES, f"Seen {marker} then"),
             invitation=invitation,
         )
         respondents.append(Respondent(name, old_org.name, marker, invitation))
@@ -348,9 +352,7 @@ def test_every_url_pattern_has_a_surface():
 def _text(response) -> str:
     """What a person reads in a response, whatever its format."""
     content_type = response.get("Content-Type", "")
-    body = (
-        b"".join(response.streaming_content) if response.streaming else response.content
-    )
+    body = b"".join(response.streaming_content) if response.streaming else response.content
     if "spreadsheetml" in content_type:
         from openpyxl import load_workbook
 
@@ -421,7 +423,8 @@ def check_facilitators_see_submitted(world: World, persona: str) -> None:
         if respondent.invitation is None or respondent.invitation.diagnostic != world.diagnostic:
             continue
         url = reverse(
-            "surveys:invitation_detail", args=[world.diagnostic.slug, respondent.invitation.public_id]
+            "surveys:invitation_detail",
+            args=[world.diagnostic.slug, respondent.invitation.public_id],
         )
         if persona == "facilitator":
             text = pages[url]
@@ -458,9 +461,7 @@ def check_steering_released_combined(world: World, persona: str) -> None:
         for respondent in world.respondents:
             assert respondent.name not in text
             assert respondent.organisation not in text
-    summary = json.loads(
-        pages[reverse("reports:export", args=[world.diagnostic.slug, "json"])]
-    )
+    summary = json.loads(pages[reverse("reports:export", args=[world.diagnostic.slug, "json"])])
     for precondition in summary["systems"][0]["preconditions"]:
         sectors = precondition["by_sector"]
         assert sectors["public"] is not None  # three people
