@@ -6,11 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 from crispy_forms_gds.choices import Choice
+from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import Button, Field, Layout, Size
+from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -27,7 +32,9 @@ from preconditions.models import Precondition
 from . import confidentiality
 from .answers import Answer
 from .models import (
+    DEFAULT_MIN_GROUP_SIZE,
     EVIDENCE_MAX_LENGTH,
+    MIN_GROUP_SIZE_FLOOR,
     SCORE_ANCHORS,
     Diagnostic,
     Organisation,
@@ -114,6 +121,57 @@ class OrganisationForm(GDSModelForm):
         return name
 
 
+class DayMonthYearWidget(DateInputWidget):
+    """The GOV.UK date input (day, month, year). A request that sends one ISO value
+    (YYYY-MM-DD) under the field's own name, as scripts and the old form did, is read
+    as that date."""
+
+    def value_from_datadict(self, data, files, name):
+        parts = super().value_from_datadict(data, files, name)
+        if name in data and not any(parts):
+            text = (data.get(name) or "").strip()
+            iso = re.fullmatch(r"(\d{1,4})-(\d{1,2})-(\d{1,2})", text)
+            return [iso[3], iso[2], iso[1]] if iso else [text, "", ""]
+        return parts
+
+
+class DayMonthYearField(DateInputField):
+    """An optional date as the GOV.UK date input, with errors a person can act on."""
+
+    widget = DayMonthYearWidget
+
+    def __init__(self, *, name: str, **kwargs):
+        super().__init__(required=False, require_all_fields=False, **kwargs)
+        self.name = name
+        self.help_text = "For example, 27 3 2026"
+        for part, sub in zip(("day", "month", "year"), self.fields, strict=True):
+            sub.error_messages["incomplete"] = f"{name} must include a {part}"
+            sub.validators = [
+                RegexValidator(r"^[0-9]{1,4}$", f"Enter the {part} of {name.lower()} as a number")
+            ]
+
+    def compress(self, data_list):
+        if not data_list or not any(data_list):
+            return None
+        day, month, year = data_list
+        if len(str(year)) != 4:
+            self._refuse(2, f"Enter the year of {self.name.lower()} as 4 digits, like 2026")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            self._refuse(0, f"{self.name} must be a real date")
+
+    def _refuse(self, part: int, message: str):
+        """Raise ``message``, tied to one input (the error summary links to it)."""
+        self.fields[part].widget.errors = [message]
+        raise ValidationError(message)
+
+    def refuse_in_form(self, form: forms.Form, name: str, message: str) -> None:
+        """Add a form-level check's error to this field, linked to its day input."""
+        self.fields[0].widget.errors = [message]
+        form.add_error(name, message)
+
+
 # What each confidentiality option means, in plain words (the form's hints).
 ATTRIBUTION_HINTS = {
     Diagnostic.Attribution.ANONYMOUS: "Nobody, facilitators included, can see which answers "
@@ -160,25 +218,38 @@ class DiagnosticForm(GDSModelForm):
         labels = {
             "title": "Title",
             "systems": "Systems in scope",
-            "opens_on": "Opens on (optional)",
-            "closes_on": "Closes on (optional)",
             "attribution": "Can anyone see who gave which answers?",
             "confidentiality": "What does the steering group see?",
-            "min_group_size": "Smallest group shown in any breakdown",
         }
         help_texts = {
             "title": "For example, Northbridge systems diagnostic 2026.",
-            "min_group_size": "Results for a group of fewer people than this are hidden, so "
-            "no one can be identified. At least 3; 5 is usual.",
         }
         field_classes = {"systems": ModelMultipleChoiceField}
         widgets = {
             "systems": forms.CheckboxSelectMultiple,
             "attribution": forms.RadioSelect,
             "confidentiality": forms.RadioSelect,
-            "opens_on": forms.DateInput(attrs={"type": "date"}),
-            "closes_on": forms.DateInput(attrs={"type": "date"}),
         }
+
+    opens_on = DayMonthYearField(name="The opening date", label="Opens on (optional)")
+    closes_on = DayMonthYearField(name="The closing date", label="Closes on (optional)")
+    min_group_size = forms.IntegerField(
+        label="Smallest group shown in any breakdown",
+        help_text="Results for a group of fewer people than this are hidden, so no one can "
+        "be identified. At least 3; 5 is usual.",
+        min_value=MIN_GROUP_SIZE_FLOOR,
+        max_value=50,
+        initial=DEFAULT_MIN_GROUP_SIZE,
+        # GOV.UK asks for a text input for numbers: type=number mangles what is typed.
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input"}),
+        error_messages={
+            "required": "Enter the smallest group shown, for example 5",
+            "invalid": "Enter the smallest group as a whole number, for example 5",
+            "min_value": "The smallest group must be at least 3 people, so no one can be "
+            "identified",
+            "max_value": "The smallest group can be at most 50 people",
+        },
+    )
 
     def __init__(self, *args, place: Place, **kwargs):
         super().__init__(*args, **kwargs)
@@ -202,10 +273,6 @@ class DiagnosticForm(GDSModelForm):
                 "Partners have been told this round\u2019s terms: you can make them stricter, "
                 "not looser."
             )
-        self.fields["min_group_size"].widget.attrs.update({"inputmode": "numeric"})
-        self.fields["min_group_size"].error_messages["min_value"] = (
-            "The smallest group must be at least 3 people"
-        )
         self.helper.layout = Layout(
             "title",
             Field.checkboxes("systems", legend_size=Size.SMALL),
@@ -231,7 +298,9 @@ class DiagnosticForm(GDSModelForm):
         cleaned = super().clean()
         opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
-            self.add_error("closes_on", "The closing date must be on or after the opening date")
+            self.fields["closes_on"].refuse_in_form(
+                self, "closes_on", "The closing date must be on or after the opening date"
+            )
         if self.instance.pk and all(
             cleaned.get(name) is not None for name, _ in confidentiality.SETTINGS
         ):

@@ -100,3 +100,37 @@ def _count(row: ProgressRow, invitation: dict, started: bool, submitted: bool) -
     row.opened += invitation["opened_at"] is not None
     row.started += started
     row.submitted += submitted
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    """What opening or closing a round would affect, for its confirmation page."""
+
+    invitations: int  # not revoked
+    emailed: int
+    not_started: int
+    in_progress: int  # partners with a response not yet submitted
+    submitted: int  # partners who have submitted every response they started
+    imported: int  # responses imported from offline files
+
+
+def round_counts(diagnostic: Diagnostic) -> RoundCounts:
+    """Two queries, whatever the size of the round."""
+    invitations = list(
+        Invitation.objects.filter(diagnostic=diagnostic, revoked_at__isnull=True)
+        .order_by()
+        .annotate(
+            drafts=Count("responses", filter=Q(responses__status=Response.Status.DRAFT)),
+            started=Count("responses"),
+        )
+        .values_list("sent_at", "drafts", "started")
+    )
+    imported = Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT).count()
+    return RoundCounts(
+        invitations=len(invitations),
+        emailed=sum(sent is not None for sent, _d, _s in invitations),
+        not_started=sum(started == 0 for _sent, _d, started in invitations),
+        in_progress=sum(drafts > 0 for _sent, drafts, _s in invitations),
+        submitted=sum(started > 0 and drafts == 0 for _sent, drafts, started in invitations),
+        imported=imported,
+    )

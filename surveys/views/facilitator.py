@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import confidentiality
 from .. import diagnostics as diagnostic_service
@@ -54,7 +54,7 @@ from ..models import (
     System,
 )
 from ..privacy import diagnostic_erase_personal_data, membership_change
-from ..progress import diagnostic_progress
+from ..progress import diagnostic_progress, round_counts
 
 
 # Places ---------------------------------------------------------------------------------
@@ -251,18 +251,37 @@ def diagnostic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def diagnostic_open(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what opening will do, with counts; POST: open (or re-open) the round."""
     diagnostic = diagnostic_for_facilitator(request, slug)
+    if request.method == "GET":
+        return render(
+            request,
+            "surveys/diagnostic_confirm.html",
+            {
+                "diagnostic": diagnostic,
+                "action": "open",
+                "counts": round_counts(diagnostic),
+                "systems": diagnostic.systems.all(),
+            },
+        )
     diagnostic_service.diagnostic_open(diagnostic=diagnostic, actor=request.user)
     messages.success(request, "The round is open: partners can now answer.")
     return redirect(diagnostic)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def diagnostic_close(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what closing will do, with counts of partners still answering; POST: close."""
     diagnostic = diagnostic_for_facilitator(request, slug)
+    if request.method == "GET":
+        return render(
+            request,
+            "surveys/diagnostic_confirm.html",
+            {"diagnostic": diagnostic, "action": "close", "counts": round_counts(diagnostic)},
+        )
     diagnostic_service.diagnostic_close(diagnostic=diagnostic, actor=request.user)
     messages.success(request, "The round is closed: answers can no longer change.")
     return redirect(diagnostic)
@@ -406,10 +425,21 @@ def invitation_send(request: HttpRequest, slug: str, public_id: str) -> HttpResp
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invitation_renew(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """GET: what a new link will do; POST: make it (the old link stops working)."""
     diagnostic = diagnostic_for_facilitator(request, slug)
     invitation = _invitation(diagnostic, public_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "surveys/invitation_renew.html",
+            {
+                "diagnostic": diagnostic,
+                "invitation": invitation,
+                "started": invitation.responses.count(),
+            },
+        )
     invitation_renew_link(invitation=invitation, actor=request.user)
     messages.success(request, "Made a new link. The old link no longer works.")
     return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)
