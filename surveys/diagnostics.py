@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from preconditions.framework import framework_default
 
 from . import confidentiality
-from .models import AuditEvent, Diagnostic, Place, Response
+from .models import AuditEvent, Diagnostic, Place, Response, System
 
 
 def place_create(*, name: str, description: str, facilitator) -> Place:
@@ -45,9 +45,31 @@ def diagnostic_slug(title: str) -> str:
     return f"{slugify(title)[:60] or 'diagnostic'}-{secrets.token_hex(3)}"
 
 
-def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
-    systems = form_data.pop("systems")
+def systems_create(*, place: Place, names: list[str]) -> list[System]:
+    """Add systems to a place (slugs made unique); the names must be new to it."""
+    taken = set(place.systems.values_list("slug", flat=True))
     with transaction.atomic():
+        return [
+            System.objects.create(
+                place=place, name=name, slug=unique_slug(slugify(name)[:70], taken)
+            )
+            for name in names
+        ]
+
+
+def _form_systems(place: Place, form_data: dict) -> list[System]:
+    """The round's systems from its form: those chosen, and new ones added on the spot.
+    (Call in a transaction.) Also drops the form's fields that are not the model's."""
+    systems = list(form_data.pop("systems"))
+    new = form_data.pop("new_systems", [])
+    for name in ("copy_from", "copy_invitations"):
+        form_data.pop(name, None)
+    return systems + systems_create(place=place, names=new) if new else systems
+
+
+def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
+    with transaction.atomic():
+        systems = _form_systems(place, form_data)
         diagnostic = Diagnostic.objects.create(
             place=place,
             framework=framework_default(),
@@ -78,10 +100,10 @@ def diagnostic_update(*, diagnostic: Diagnostic, form_data: dict, actor) -> None
     """Save the round's settings. A change to its confidentiality is checked again here,
     under a lock on the round, and refused if it loosens terms partners have been told
     (``ConfidentialityLoosenedError``); every change is audited from old to new."""
-    systems = form_data.pop("systems")
     with transaction.atomic():
         # The lock makes the check and the save one step against a concurrent edit.
         stored = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
+        systems = _form_systems(diagnostic.place, form_data)
         old = confidentiality.settings_of(stored)
         new = {name: form_data.get(name, old[name]) for name in old}
         problems = confidentiality.confidentiality_change_problems(

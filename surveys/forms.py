@@ -29,7 +29,7 @@ from config.forms import (
 )
 from preconditions.models import Precondition
 
-from . import confidentiality
+from . import confidentiality, place_setup
 from .answers import Answer
 from .models import (
     DEFAULT_MIN_GROUP_SIZE,
@@ -172,6 +172,55 @@ class DayMonthYearField(DateInputField):
         form.add_error(name, message)
 
 
+class SystemsBulkForm(GDSForm):
+    submit_label = "Add systems"
+
+    names = forms.CharField(
+        label="Systems to add",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One system per line, for example Homelessness. You can paste a column "
+        "from a spreadsheet. Systems the place has already are not added twice.",
+        error_messages={"required": "Enter at least one system, one per line"},
+    )
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place = place
+
+    def clean(self):
+        cleaned = super().clean()
+        if "names" in cleaned:
+            cleaned["plan"] = place_setup.systems_plan(place=self.place, text=cleaned["names"])
+            for problem in cleaned["plan"].problems:
+                self.add_error("names", problem)
+        return cleaned
+
+
+class OrganisationsBulkForm(GDSForm):
+    submit_label = "Add organisations"
+
+    rows = forms.CharField(
+        label="Organisations to add",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One organisation per line: its name, then its sector (public, private, "
+        "voluntary or citizen), separated by a comma, a semicolon or a tab, as pasted from "
+        "a spreadsheet. For example: Northbridge Council, public",
+        error_messages={"required": "Enter at least one organisation, one per line"},
+    )
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place = place
+
+    def clean(self):
+        cleaned = super().clean()
+        if "rows" in cleaned:
+            cleaned["plan"] = place_setup.organisations_plan(place=self.place, text=cleaned["rows"])
+            for problem in cleaned["plan"].problems:
+                self.add_error("rows", problem)
+        return cleaned
+
+
 # What each confidentiality option means, in plain words (the form's hints).
 ATTRIBUTION_HINTS = {
     Diagnostic.Attribution.ANONYMOUS: "Nobody, facilitators included, can see which answers "
@@ -231,6 +280,15 @@ class DiagnosticForm(GDSModelForm):
             "confidentiality": forms.RadioSelect,
         }
 
+    new_systems = forms.CharField(
+        label="Add systems (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line, for example Homelessness. They are added to the place and "
+        "to this round.",
+    )
+    copy_invitations = forms.BooleanField(required=False)
+    copy_from = forms.CharField(required=False, widget=forms.HiddenInput)
     opens_on = DayMonthYearField(name="The opening date", label="Opens on (optional)")
     closes_on = DayMonthYearField(name="The closing date", label="Closes on (optional)")
     min_group_size = forms.IntegerField(
@@ -251,11 +309,21 @@ class DiagnosticForm(GDSModelForm):
         },
     )
 
-    def __init__(self, *args, place: Place, **kwargs):
+    def __init__(self, *args, place: Place, copy_source: Diagnostic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.place = place
+        self.copy_source = copy_source
         self.terms_given = confidentiality.terms_given(self.instance)
         self.fields["systems"].queryset = place.systems.all()
-        self.fields["systems"].error_messages["required"] = "Select at least one system"
+        self.fields["systems"].required = False  # or new ones below: see clean()
+        self.has_systems = has_systems = self.fields["systems"].queryset.exists()
+        if not has_systems:
+            # A place with no systems yet: add them here rather than meet a dead end.
+            self.fields["new_systems"].label = "Systems in scope"
+            self.fields["new_systems"].help_text = (
+                "This place has no systems yet. Add the systems partners will assess, one "
+                "per line, for example Homelessness."
+            )
         self.fields["attribution"].choices = [
             Choice(value, ATTRIBUTION_LABELS[value], hint=ATTRIBUTION_HINTS[value])
             for value in Diagnostic.Attribution
@@ -273,9 +341,23 @@ class DiagnosticForm(GDSModelForm):
                 "Partners have been told this round\u2019s terms: you can make them stricter, "
                 "not looser."
             )
+        copying = []
+        if copy_source is not None:
+            count = place_setup.invitations_to_copy(copy_source).count()
+            self.fields["copy_from"].initial = copy_source.slug
+            self.fields[
+                "copy_invitations"
+            ].label = f"Invite the same {count} partner{'s' if count != 1 else ''} again"
+            self.fields["copy_invitations"].help_text = (
+                "New invitations with new links, for the systems of this round. Nothing is "
+                "sent until you send them."
+            )
+            copying = ["copy_from", "copy_invitations"] if count else ["copy_from"]
         self.helper.layout = Layout(
             "title",
-            Field.checkboxes("systems", legend_size=Size.SMALL),
+            *([Field.checkboxes("systems", legend_size=Size.SMALL)] if has_systems else []),
+            "new_systems",
+            *copying,
             "opens_on",
             "closes_on",
             Field.radios("attribution", legend_size=Size.SMALL),
@@ -294,8 +376,36 @@ class DiagnosticForm(GDSModelForm):
     def clean_confidentiality(self) -> str:
         return self._clean_setting("confidentiality")
 
+    def clean_new_systems(self) -> list[str]:
+        plan = place_setup.systems_plan(place=self.place, text=self.cleaned_data["new_systems"])
+        if self.cleaned_data["new_systems"].strip():
+            for problem in plan.problems:
+                self.add_error("new_systems", problem)
+        # A name the place has already means that system: it is selected, not added.
+        self.named_existing = list(self.place.systems.filter(name__in=plan.existing))
+        return plan.new
+
+    def clean_copy_from(self) -> Diagnostic | None:
+        slug = self.cleaned_data["copy_from"]
+        if not slug:
+            return None
+        source = self.place.diagnostics.filter(slug=slug).first()
+        if source is None:
+            raise ValidationError("Choose a round of this place to copy")
+        return source
+
     def clean(self):
         cleaned = super().clean()
+        if "systems" in cleaned:
+            named = getattr(self, "named_existing", [])
+            chosen = list(cleaned["systems"])
+            cleaned["systems"] = [*chosen, *(s for s in named if s not in chosen)]
+        chosen = cleaned.get("systems") or cleaned.get("new_systems")
+        if not chosen and "new_systems" not in self.errors:
+            if self.has_systems:
+                self.add_error("systems", "Select at least one system, or add one")
+            else:
+                self.add_error("new_systems", "Add at least one system, one per line")
         opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
             self.fields["closes_on"].refuse_in_form(

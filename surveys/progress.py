@@ -22,6 +22,7 @@ class ProgressRow:
     opened: int = 0
     started: int = 0
     submitted: int = 0
+    imported: int = 0  # responses imported from offline files (submitted, no invitation)
 
     @property
     def response_rate(self) -> int | None:
@@ -85,12 +86,28 @@ def diagnostic_progress(diagnostic: Diagnostic) -> Progress:
                     system_state is not None,
                     system_state == "submitted",
                 )
+    # Responses collected offline count as submitted for their sector, system and
+    # organisation, though no one was invited online.
+    for system_name, sector, organisation_name, count in (
+        Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT)
+        .order_by()
+        .values_list("system__name", "sector", "organisation__name")
+        .annotate(count=Count("id"))
+    ):
+        total.imported += count
+        sectors[sector].imported += count
+        organisations.setdefault(organisation_name, ProgressRow(organisation_name))
+        organisations[organisation_name].imported += count
+        if system_name in systems:
+            systems[system_name].imported += count
     return Progress(
         total=total,
         by_system=list(systems.values()),
         by_sector=list(sectors.values()),
         by_organisation=sorted(organisations.values(), key=lambda r: r.label.lower()),
-        missing_sectors=[row.label for row in sectors.values() if row.submitted == 0],
+        missing_sectors=[
+            row.label for row in sectors.values() if row.submitted == 0 and row.imported == 0
+        ],
     )
 
 

@@ -11,6 +11,7 @@ manage_patterns = [
     path("places/<slug:slug>/", facilitator.place_detail, name="place_detail"),
     path("places/<slug:slug>/edit/", facilitator.place_edit, name="place_edit"),
     path("places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"),
+    path("places/<slug:slug>/systems/bulk/", facilitator.system_bulk, name="system_bulk"),
     path(
         "places/<slug:slug>/systems/<slug:system_slug>/edit/",
         facilitator.system_edit,
@@ -20,6 +21,11 @@ manage_patterns = [
         "places/<slug:slug>/organisations/new/",
         facilitator.organisation_create,
         name="organisation_create",
+    ),
+    path(
+        "places/<slug:slug>/organisations/bulk/",
+        facilitator.organisation_bulk,
+        name="organisation_bulk",
     ),
     path(
         "places/<slug:slug>/organisations/<int:organisation_id>/edit/",

@@ -71,8 +71,10 @@ MATRIX: dict[str, Route] = {
     "surveys:place_edit": Route(FACILITATOR_X, args="place"),
     "surveys:system_create": Route(FACILITATOR_X, args="place"),
     "surveys:system_edit": Route(FACILITATOR_X, args="place,system"),
+    "surveys:system_bulk": Route(FACILITATOR_X, args="place"),
     "surveys:organisation_create": Route(FACILITATOR_X, args="place"),
     "surveys:organisation_edit": Route(FACILITATOR_X, args="place,organisation"),
+    "surveys:organisation_bulk": Route(FACILITATOR_X, args="place"),
     "surveys:diagnostic_create": Route(FACILITATOR_X, args="place"),
     # Facilitators: one diagnostic
     "surveys:diagnostic_detail": Route(FACILITATOR_X, args="diagnostic"),

@@ -289,6 +289,8 @@ SURFACES: dict[str, Surface] = {
         lambda w: [{"slug": w.place_slug, "system_slug": w.system_slug}]
     ),
     "surveys:organisation_create": Surface(_place),
+    "surveys:organisation_bulk": Surface(_place),
+    "surveys:system_bulk": Surface(_place),
     "surveys:organisation_edit": Surface(
         lambda w: [{"slug": w.place_slug, "organisation_id": w.organisation_pk}]
     ),

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import confidentiality
+from .. import confidentiality, place_setup
 from .. import diagnostics as diagnostic_service
 from ..access import (
     diagnostic_for_facilitator,
@@ -30,8 +30,10 @@ from ..forms import (
     InvitationForm,
     MembershipForm,
     OrganisationForm,
+    OrganisationsBulkForm,
     PlaceForm,
     SystemForm,
+    SystemsBulkForm,
 )
 from ..invitations import (
     invitation_create,
@@ -145,6 +147,47 @@ def system_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+def system_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paste a list of systems, one per line."""
+    place = place_for_facilitator(request, slug)
+    form = SystemsBulkForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        plan = form.cleaned_data["plan"]
+        created = diagnostic_service.systems_create(place=place, names=plan.new)
+        messages.success(request, _added_message(len(created), "system", plan.existing))
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Add several systems", "place": place},
+    )
+
+
+@login_required
+def organisation_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paste a list of organisations with their sectors, one per line."""
+    place = place_for_facilitator(request, slug)
+    form = OrganisationsBulkForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        plan = form.cleaned_data["plan"]
+        created = place_setup.organisations_create(place=place, lines=plan.new)
+        messages.success(request, _added_message(len(created), "organisation", plan.existing))
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Add several organisations", "place": place},
+    )
+
+
+def _added_message(count: int, noun: str, existing: list[str]) -> str:
+    message = f"Added {count} {noun}{'s' if count != 1 else ''}."
+    if existing:
+        message += f" Already in this place, so not added again: {', '.join(existing)}."
+    return message
+
+
+@login_required
 def system_edit(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
     place = place_for_facilitator(request, slug)
     system = get_object_or_404(System, place=place, slug=system_slug)
@@ -196,18 +239,45 @@ def organisation_edit(request: HttpRequest, slug: str, organisation_id: int) -> 
 # Diagnostics ----------------------------------------------------------------------------
 @login_required
 def diagnostic_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new round; ``?copy=<slug>`` starts from the set-up of an earlier one (its
+    systems and confidentiality settings, and its partners invited again if asked)."""
     place = place_for_facilitator(request, slug)
-    form = DiagnosticForm(request.POST or None, place=place)
+    rounds = list(place.diagnostics.order_by("-created_at"))
+    copy_slug = request.POST.get("copy_from") or request.GET.get("copy")
+    source = next((d for d in rounds if d.slug == copy_slug), None)
+    form = DiagnosticForm(
+        request.POST or None,
+        place=place,
+        copy_source=source,
+        initial=place_setup.setup_from(source) if source else None,
+    )
     if request.method == "POST" and form.is_valid():
-        diagnostic = diagnostic_service.diagnostic_create(
-            place=place, form_data=dict(form.cleaned_data), actor=request.user
+        data = dict(form.cleaned_data)
+        diagnostic, copied, skipped = place_setup.diagnostic_create_from(
+            place=place,
+            form_data=data,
+            actor=request.user,
+            source=form.cleaned_data["copy_from"],
+            copy_invitations=form.cleaned_data["copy_invitations"],
         )
-        messages.success(request, f"Created {diagnostic.title}. It is a draft until you open it.")
+        message = f"Created {diagnostic.title}. It is a draft until you open it."
+        if copied or skipped:
+            message += f" Invited {copied} partner{'s' if copied != 1 else ''} again"
+            message += (
+                f" ({skipped} not: none of their systems is in this round)." if skipped else "."
+            )
+        messages.success(request, message)
         return redirect(diagnostic)
     return render(
         request,
-        "surveys/form_page.html",
-        {"form": form, "title": "Create a diagnostic", "place": place},
+        "surveys/diagnostic_create.html",
+        {
+            "form": form,
+            "title": "Create a diagnostic",
+            "place": place,
+            "rounds": rounds,
+            "source": source,
+        },
     )
 
 
