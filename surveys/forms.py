@@ -391,7 +391,8 @@ class DiagnosticForm(GDSModelForm):
             return None
         source = self.place.diagnostics.filter(slug=slug).first()
         if source is None:
-            raise ValidationError("Choose a round of this place to copy")
+            # A hidden field: its error goes to the top of the form.
+            self.add_error(None, "Choose a round of this place to copy")
         return source
 
     def clean(self):
