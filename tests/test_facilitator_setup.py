@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from surveys.importing import import_run, parse_import_file
 from surveys.invitations import invitation_token
-from surveys.models import AuditEvent, Diagnostic, Invitation, Organisation, System
+from surveys.models import AuditEvent, Diagnostic, Invitation, System
 
 from .factories import (
     make_diagnostic,
@@ -274,14 +274,16 @@ def test_progress_counts_imported_responses_by_sector(signed_in, facilitator, fr
     make_system(place, "Homelessness")
     diagnostic = make_diagnostic(place, framework, systems=place.systems.all())
     make_invitation(diagnostic, organisation=make_organisation(place, "public"))
-    rows = "".join(
-        f"R{n},Shelter,VCSE,frontline,Homelessness,A,3,\n" for n in range(2)
-    ) + "R9,Council,public,manager,Homelessness,A,4,\n"
+    rows = (
+        "".join(f"R{n},Shelter,VCSE,frontline,Homelessness,A,3,\n" for n in range(2))
+        + "R9,Council,public,manager,Homelessness,A,4,\n"
+    )
     _plan, result = import_run(
         rows=parse_import_file(
             "f.csv",
-            ("respondent,organisation,sector,role,system,precondition,rating,evidence\n" + rows)
-            .encode(),
+            (
+                "respondent,organisation,sector,role,system,precondition,rating,evidence\n" + rows
+            ).encode(),
         ),
         diagnostic=diagnostic,
         actor=facilitator,
@@ -309,7 +311,9 @@ def test_progress_counts_imported_responses_by_sector(signed_in, facilitator, fr
         (None, None, "Not set"),
     ],
 )
-def test_the_dates_read_as_one_phrase(signed_in, facilitator, framework, opens_on, closes_on, shown):
+def test_the_dates_read_as_one_phrase(
+    signed_in, facilitator, framework, opens_on, closes_on, shown
+):
     place = make_place("Northbridge", facilitators=[facilitator])
     diagnostic = make_diagnostic(place, framework, opens_on=opens_on, closes_on=closes_on)
     text = signed_in.get(diagnostic.get_absolute_url()).content.decode()
