@@ -220,8 +220,8 @@ def partner_promise_short(diagnostic: Diagnostic) -> str:
     promise on the landing page."""
     if facilitators_see_who_said_what(diagnostic):
         return (
-            "The facilitators can see which answers are yours, for follow-up you agreed; "
-            "the steering group sees only combined results."
+            "The facilitators can see which answers are yours, for the follow-up you "
+            "agreed; the steering group never sees your name."
         )
     return (
         "Your answers are anonymous: nobody, the facilitators included, can see which "
