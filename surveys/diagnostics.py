@@ -10,7 +10,8 @@ from django.utils.text import slugify
 
 from preconditions.framework import framework_default
 
-from .models import AuditEvent, Diagnostic, Place
+from . import confidentiality
+from .models import AuditEvent, Diagnostic, Place, Response, System
 
 
 def place_create(*, name: str, description: str, facilitator) -> Place:
@@ -44,9 +45,31 @@ def diagnostic_slug(title: str) -> str:
     return f"{slugify(title)[:60] or 'diagnostic'}-{secrets.token_hex(3)}"
 
 
-def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
-    systems = form_data.pop("systems")
+def systems_create(*, place: Place, names: list[str]) -> list[System]:
+    """Add systems to a place (slugs made unique); the names must be new to it."""
+    taken = set(place.systems.values_list("slug", flat=True))
     with transaction.atomic():
+        return [
+            System.objects.create(
+                place=place, name=name, slug=unique_slug(slugify(name)[:70], taken)
+            )
+            for name in names
+        ]
+
+
+def _form_systems(place: Place, form_data: dict) -> list[System]:
+    """The round's systems from its form: those chosen, and new ones added on the spot.
+    (Call in a transaction.) Also drops the form's fields that are not the model's."""
+    systems = list(form_data.pop("systems"))
+    new = form_data.pop("new_systems", [])
+    for name in ("copy_from", "copy_invitations"):
+        form_data.pop(name, None)
+    return systems + systems_create(place=place, names=new) if new else systems
+
+
+def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
+    with transaction.atomic():
+        systems = _form_systems(place, form_data)
         diagnostic = Diagnostic.objects.create(
             place=place,
             framework=framework_default(),
@@ -59,29 +82,79 @@ def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
             place=place,
             actor=actor,
             action=AuditEvent.Action.DIAGNOSTIC_CREATED,
-            detail={"min_group_size": diagnostic.min_group_size},
+            detail=confidentiality.settings_of(diagnostic),
         )
     return diagnostic
 
 
+class ConfidentialityLoosenedError(ValueError):
+    """A change would loosen a round's confidentiality after partners were told its
+    terms; ``problems`` maps each field to why (``surveys.confidentiality``)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
 def diagnostic_update(*, diagnostic: Diagnostic, form_data: dict, actor) -> None:
-    old_min = Diagnostic.objects.values_list("min_group_size", flat=True).get(pk=diagnostic.pk)
-    systems = form_data.pop("systems")
+    """Save the round's settings. A change to its confidentiality is checked again here,
+    under a lock on the round, and refused if it loosens terms partners have been told
+    (``ConfidentialityLoosenedError``); every change is audited from old to new."""
     with transaction.atomic():
+        # The lock makes the check and the save one step against a concurrent edit.
+        stored = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
+        systems = _form_systems(diagnostic.place, form_data)
+        old = confidentiality.settings_of(stored)
+        new = {name: form_data.get(name, old[name]) for name in old}
+        problems = confidentiality.confidentiality_change_problems(
+            old=old, new=new, terms_given=confidentiality.terms_given(stored)
+        )
+        if problems:
+            raise ConfidentialityLoosenedError(problems)
         for name, value in form_data.items():
             setattr(diagnostic, name, value)
         diagnostic.save()
         diagnostic.systems.set(systems)
+        if not confidentiality.facilitators_see_who_said_what(diagnostic):
+            _imported_labels_pseudonymise(diagnostic)
         AuditEvent.objects.create(
             diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.DIAGNOSTIC_EDITED
         )
-        if diagnostic.min_group_size != old_min:
-            AuditEvent.objects.create(
-                diagnostic=diagnostic,
-                actor=actor,
-                action=AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
-                detail={"from": old_min, "to": diagnostic.min_group_size},
-            )
+        for name, _label in confidentiality.SETTINGS:
+            if new[name] == old[name]:
+                continue
+            if name == "min_group_size":
+                AuditEvent.objects.create(
+                    diagnostic=diagnostic,
+                    actor=actor,
+                    action=AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
+                    detail={"from": old[name], "to": new[name]},
+                )
+            else:
+                AuditEvent.objects.create(
+                    diagnostic=diagnostic,
+                    actor=actor,
+                    action=AuditEvent.Action.CONFIDENTIALITY_CHANGED,
+                    detail={"setting": name, "from": old[name], "to": new[name]},
+                )
+
+
+def _imported_labels_pseudonymise(diagnostic: Diagnostic) -> None:
+    """A round made anonymous after an import keeps no respondent's name: each imported
+    label becomes its pseudonym (``confidentiality.respondent_label_stored``)."""
+    imported = (
+        Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT)
+        .exclude(respondent_label="")
+        .exclude(respondent_label__startswith="anonymous-")
+        .only("pk", "respondent_label")
+    )
+    changed = []
+    for response in imported:
+        response.respondent_label = confidentiality.respondent_label_stored(
+            diagnostic, response.respondent_label
+        )
+        changed.append(response)
+    Response.objects.bulk_update(changed, ["respondent_label"], batch_size=500)
 
 
 def diagnostic_open(*, diagnostic: Diagnostic, actor) -> None:

@@ -6,11 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 from crispy_forms_gds.choices import Choice
+from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import Button, Field, Layout, Size
+from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -24,9 +29,12 @@ from config.forms import (
 )
 from preconditions.models import Precondition
 
+from . import confidentiality, place_setup
 from .answers import Answer
 from .models import (
+    DEFAULT_MIN_GROUP_SIZE,
     EVIDENCE_MAX_LENGTH,
+    MIN_GROUP_SIZE_FLOOR,
     SCORE_ANCHORS,
     Diagnostic,
     Organisation,
@@ -113,7 +121,136 @@ class OrganisationForm(GDSModelForm):
         return name
 
 
+class DayMonthYearWidget(DateInputWidget):
+    """The GOV.UK date input (day, month, year). A request that sends one ISO value
+    (YYYY-MM-DD) under the field's own name, as scripts and the old form did, is read
+    as that date."""
+
+    def value_from_datadict(self, data, files, name):
+        parts = super().value_from_datadict(data, files, name)
+        if name in data and not any(parts):
+            text = (data.get(name) or "").strip()
+            iso = re.fullmatch(r"(\d{1,4})-(\d{1,2})-(\d{1,2})", text)
+            return [iso[3], iso[2], iso[1]] if iso else [text, "", ""]
+        return parts
+
+
+class DayMonthYearField(DateInputField):
+    """An optional date as the GOV.UK date input, with errors a person can act on."""
+
+    widget = DayMonthYearWidget
+
+    def __init__(self, *, name: str, **kwargs):
+        super().__init__(required=False, require_all_fields=False, **kwargs)
+        self.name = name
+        self.help_text = "For example, 27 3 2026"
+        for part, sub in zip(("day", "month", "year"), self.fields, strict=True):
+            sub.error_messages["incomplete"] = f"{name} must include a {part}"
+            sub.validators = [
+                RegexValidator(r"^[0-9]{1,4}$", f"Enter the {part} of {name.lower()} as a number")
+            ]
+
+    def compress(self, data_list):
+        if not data_list or not any(data_list):
+            return None
+        day, month, year = data_list
+        if len(str(year)) != 4:
+            self._refuse(2, f"Enter the year of {self.name.lower()} as 4 digits, like 2026")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            self._refuse(0, f"{self.name} must be a real date")
+
+    def _refuse(self, part: int, message: str):
+        """Raise ``message``, tied to one input (the error summary links to it)."""
+        self.fields[part].widget.errors = [message]
+        raise ValidationError(message)
+
+    def refuse_in_form(self, form: forms.Form, name: str, message: str) -> None:
+        """Add a form-level check's error to this field, linked to its day input."""
+        self.fields[0].widget.errors = [message]
+        form.add_error(name, message)
+
+
+class SystemsBulkForm(GDSForm):
+    submit_label = "Add systems"
+
+    names = forms.CharField(
+        label="Systems to add",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One system per line, for example Homelessness. You can paste a column "
+        "from a spreadsheet. Systems the place has already are not added twice.",
+        error_messages={"required": "Enter at least one system, one per line"},
+    )
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place = place
+
+    def clean(self):
+        cleaned = super().clean()
+        if "names" in cleaned:
+            cleaned["plan"] = place_setup.systems_plan(place=self.place, text=cleaned["names"])
+            for problem in cleaned["plan"].problems:
+                self.add_error("names", problem)
+        return cleaned
+
+
+class OrganisationsBulkForm(GDSForm):
+    submit_label = "Add organisations"
+
+    rows = forms.CharField(
+        label="Organisations to add",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One organisation per line: its name, then its sector (public, private, "
+        "voluntary or citizen), separated by a comma, a semicolon or a tab, as pasted from "
+        "a spreadsheet. For example: Northbridge Council, public",
+        error_messages={"required": "Enter at least one organisation, one per line"},
+    )
+
+    def __init__(self, *args, place: Place, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place = place
+
+    def clean(self):
+        cleaned = super().clean()
+        if "rows" in cleaned:
+            cleaned["plan"] = place_setup.organisations_plan(place=self.place, text=cleaned["rows"])
+            for problem in cleaned["plan"].problems:
+                self.add_error("rows", problem)
+        return cleaned
+
+
+# What each confidentiality option means, in plain words (the form's hints).
+ATTRIBUTION_HINTS = {
+    Diagnostic.Attribution.ANONYMOUS: "Nobody, facilitators included, can see which answers "
+    "are whose, or which organisation gave them. Facilitators see only who has submitted "
+    "and when, so they can send reminders. Usual for a diagnostic.",
+    Diagnostic.Attribution.ATTRIBUTED: "Facilitators can see each person's answers with their "
+    "name, to follow up as agreed with partners. Partners are told this before they answer. "
+    "The steering group still sees only combined results.",
+}
+EVIDENCE_HINTS = {
+    Diagnostic.Confidentiality.UNATTRIBUTED: "Examples partners give may be quoted in the "
+    "report, never with a name or organisation.",
+    Diagnostic.Confidentiality.RATINGS_ONLY: "The steering group sees ratings only. Examples "
+    "are read by facilitators and never shown in the report.",
+}
+ATTRIBUTION_LABELS = {
+    Diagnostic.Attribution.ANONYMOUS: "Anonymous",
+    Diagnostic.Attribution.ATTRIBUTED: "Attributed, for agreed follow-up",
+}
+EVIDENCE_LABELS = {
+    Diagnostic.Confidentiality.UNATTRIBUTED: "Ratings and evidence, never who said what",
+    Diagnostic.Confidentiality.RATINGS_ONLY: "Ratings only",
+}
+
+
 class DiagnosticForm(GDSModelForm):
+    """A round's settings. The confidentiality settings (attribution, who sees the
+    evidence, the smallest group) follow ``surveys.confidentiality``: once partners have
+    been told the terms, a change may only make the round stricter."""
+
     submit_label = "Save diagnostic"
 
     class Meta:
@@ -123,54 +260,168 @@ class DiagnosticForm(GDSModelForm):
             "systems",
             "opens_on",
             "closes_on",
+            "attribution",
             "confidentiality",
             "min_group_size",
         ]
         labels = {
             "title": "Title",
             "systems": "Systems in scope",
-            "opens_on": "Opens on (optional)",
-            "closes_on": "Closes on (optional)",
-            "confidentiality": "Who sees the evidence",
-            "min_group_size": "Smallest group shown in any breakdown",
+            "attribution": "Can anyone see who gave which answers?",
+            "confidentiality": "What does the steering group see?",
         }
         help_texts = {
             "title": "For example, Northbridge systems diagnostic 2026.",
-            "min_group_size": "Results for a group of fewer people than this are hidden, so "
-            "no one can be identified. At least 3; 5 is usual.",
         }
         field_classes = {"systems": ModelMultipleChoiceField}
         widgets = {
             "systems": forms.CheckboxSelectMultiple,
+            "attribution": forms.RadioSelect,
             "confidentiality": forms.RadioSelect,
-            "opens_on": forms.DateInput(attrs={"type": "date"}),
-            "closes_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, place: Place, **kwargs):
+    new_systems = forms.CharField(
+        label="Add systems (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line, for example Homelessness. They are added to the place and "
+        "to this round.",
+    )
+    copy_invitations = forms.BooleanField(required=False)
+    copy_from = forms.CharField(required=False, widget=forms.HiddenInput)
+    opens_on = DayMonthYearField(name="The opening date", label="Opens on (optional)")
+    closes_on = DayMonthYearField(name="The closing date", label="Closes on (optional)")
+    min_group_size = forms.IntegerField(
+        label="Smallest group shown in any breakdown",
+        help_text="Results for a group of fewer people than this are hidden, so no one can "
+        "be identified. At least 3; 5 is usual.",
+        min_value=MIN_GROUP_SIZE_FLOOR,
+        max_value=50,
+        initial=DEFAULT_MIN_GROUP_SIZE,
+        # GOV.UK asks for a text input for numbers: type=number mangles what is typed.
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input"}),
+        error_messages={
+            "required": "Enter the smallest group shown, for example 5",
+            "invalid": "Enter the smallest group as a whole number, for example 5",
+            "min_value": "The smallest group must be at least 3 people, so no one can be "
+            "identified",
+            "max_value": "The smallest group can be at most 50 people",
+        },
+    )
+
+    def __init__(self, *args, place: Place, copy_source: Diagnostic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.place = place
+        self.copy_source = copy_source
+        self.terms_given = confidentiality.terms_given(self.instance)
         self.fields["systems"].queryset = place.systems.all()
-        self.fields["systems"].error_messages["required"] = "Select at least one system"
-        self.fields["confidentiality"].choices = Diagnostic.Confidentiality.choices
-        self.fields["min_group_size"].widget.attrs.update({"inputmode": "numeric"})
-        self.fields["min_group_size"].error_messages["min_value"] = (
-            "The smallest group must be at least 3 people"
-        )
+        self.fields["systems"].required = False  # or new ones below: see clean()
+        self.has_systems = has_systems = self.fields["systems"].queryset.exists()
+        if not has_systems:
+            # A place with no systems yet: add them here rather than meet a dead end.
+            self.fields["new_systems"].label = "Systems in scope"
+            self.fields["new_systems"].help_text = (
+                "This place has no systems yet. Add the systems partners will assess, one "
+                "per line, for example Homelessness."
+            )
+        self.fields["attribution"].choices = [
+            Choice(value, ATTRIBUTION_LABELS[value], hint=ATTRIBUTION_HINTS[value])
+            for value in Diagnostic.Attribution
+        ]
+        self.fields["confidentiality"].choices = [
+            Choice(value, EVIDENCE_LABELS[value], hint=EVIDENCE_HINTS[value])
+            for value in Diagnostic.Confidentiality
+        ]
+        # A browser always sends the checked option; a request without one keeps the
+        # current setting (anonymous, the safe default, for a new round).
+        for name in ("attribution", "confidentiality"):
+            self.fields[name].required = False
+        if self.terms_given:
+            self.fields["attribution"].help_text = self.fields["confidentiality"].help_text = (
+                "Partners have been told this round\u2019s terms: you can make them stricter, "
+                "not looser."
+            )
+        copying = []
+        if copy_source is not None:
+            count = place_setup.invitations_to_copy(copy_source).count()
+            self.fields["copy_from"].initial = copy_source.slug
+            self.fields[
+                "copy_invitations"
+            ].label = f"Invite the same {count} partner{'s' if count != 1 else ''} again"
+            self.fields["copy_invitations"].help_text = (
+                "New invitations with new links, for the systems of this round. Nothing is "
+                "sent until you send them."
+            )
+            copying = ["copy_from", "copy_invitations"] if count else ["copy_from"]
         self.helper.layout = Layout(
             "title",
-            Field.checkboxes("systems", legend_size=Size.SMALL),
+            *([Field.checkboxes("systems", legend_size=Size.SMALL)] if has_systems else []),
+            "new_systems",
+            *copying,
             "opens_on",
             "closes_on",
+            Field.radios("attribution", legend_size=Size.SMALL),
             Field.radios("confidentiality", legend_size=Size.SMALL),
             Field.text("min_group_size", field_width=2),
             Button("submit", self.submit_label),
         )
 
+    def _clean_setting(self, name: str) -> str:
+        value = self.cleaned_data.get(name)
+        return value or getattr(self.instance, name) or self.fields[name].initial
+
+    def clean_attribution(self) -> str:
+        return self._clean_setting("attribution")
+
+    def clean_confidentiality(self) -> str:
+        return self._clean_setting("confidentiality")
+
+    def clean_new_systems(self) -> list[str]:
+        plan = place_setup.systems_plan(place=self.place, text=self.cleaned_data["new_systems"])
+        if self.cleaned_data["new_systems"].strip():
+            for problem in plan.problems:
+                self.add_error("new_systems", problem)
+        # A name the place has already means that system: it is selected, not added.
+        self.named_existing = list(self.place.systems.filter(name__in=plan.existing))
+        return plan.new
+
+    def clean_copy_from(self) -> Diagnostic | None:
+        slug = self.cleaned_data["copy_from"]
+        if not slug:
+            return None
+        source = self.place.diagnostics.filter(slug=slug).first()
+        if source is None:
+            # A hidden field: its error goes to the top of the form.
+            self.add_error(None, "Choose a round of this place to copy")
+        return source
+
     def clean(self):
         cleaned = super().clean()
+        if "systems" in cleaned:
+            named = getattr(self, "named_existing", [])
+            chosen = list(cleaned["systems"])
+            cleaned["systems"] = [*chosen, *(s for s in named if s not in chosen)]
+        chosen = cleaned.get("systems") or cleaned.get("new_systems")
+        if not chosen and "new_systems" not in self.errors:
+            if self.has_systems:
+                self.add_error("systems", "Select at least one system, or add one")
+            else:
+                self.add_error("new_systems", "Add at least one system, one per line")
         opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
-            self.add_error("closes_on", "The closing date must be on or after the opening date")
+            self.fields["closes_on"].refuse_in_form(
+                self, "closes_on", "The closing date must be on or after the opening date"
+            )
+        if self.instance.pk and all(
+            cleaned.get(name) is not None for name, _ in confidentiality.SETTINGS
+        ):
+            problems = confidentiality.confidentiality_change_problems(
+                old=confidentiality.settings_of(self.instance),
+                new={name: cleaned[name] for name, _ in confidentiality.SETTINGS},
+                terms_given=self.terms_given,
+            )
+            for name, problem in problems.items():
+                self.add_error(name, problem)
         return cleaned
 
 

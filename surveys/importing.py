@@ -34,6 +34,7 @@ from django.utils.text import slugify
 
 from preconditions.models import Framework
 
+from .confidentiality import respondent_label_stored
 from .diagnostics import unique_slug
 from .models import (
     EVIDENCE_MAX_LENGTH,
@@ -688,11 +689,15 @@ class _Validator:
                 f"in row {seen} already. Keep one of rows {seen} and {number}.",
             )
 
-        if system_key.startswith("id:") and (
-            (respondent_key, int(system_key[3:])) in self.imported
-        ):
+        # Stored labels are pseudonyms in an anonymous round (surveys.confidentiality).
+        stored_key = (
+            respondent_label_stored(self.diagnostic, respondent).casefold()
+            if self.imported and self.diagnostic is not None
+            else respondent_key
+        )
+        if system_key.startswith("id:") and ((stored_key, int(system_key[3:])) in self.imported):
             # Once per respondent and system, not on every one of their rows.
-            self.imported.discard((respondent_key, int(system_key[3:])))
+            self.imported.discard((stored_key, int(system_key[3:])))
             ok = False
             self.error(
                 number,
@@ -838,7 +843,7 @@ def import_apply(
                 system_id=planned.system_id or system_ids[planned.system_name],
                 organisation_id=planned.organisation_id
                 or organisation_ids[planned.organisation_name],
-                respondent_label=planned.respondent,
+                respondent_label=respondent_label_stored(diagnostic, planned.respondent),
                 sector=planned.sector,
                 role=planned.role,
                 status=Response.Status.SUBMITTED,

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .confidentiality import partner_promise
 from .models import AuditEvent, Diagnostic, Invitation, Organisation, System
 from .vocabulary import role_from_text, sector_from_text
 
@@ -117,6 +118,7 @@ def _invitation_email_body(invitation: Invitation, *, reminder: bool) -> str:
         else "You are invited to take part in a diagnostic of how partners in "
         f"{diagnostic.place.name} work together as a system."
     )
+    promise = "\n".join(f"- {sentence}" for sentence in partner_promise(diagnostic))
     closes = (
         f"\nThe round closes on {diagnostic.closes_on:%d %B %Y}.\n" if diagnostic.closes_on else ""
     )
@@ -125,8 +127,8 @@ def _invitation_email_body(invitation: Invitation, *, reminder: bool) -> str:
         f"{diagnostic.title}\n\n"
         "You will rate nine pre-conditions for systems change, with examples from your own "
         "experience. It takes about 20 minutes for each system, and your answers save as you "
-        "go. The steering group sees results only for groups of at least "
-        f"{diagnostic.min_group_size} people and never sees who said what.\n\n"
+        "go.\n\n"
+        f"Who will see your answers:\n{promise}\n\n"
         f"Start or carry on here (this link is personal to you, please do not share it):\n"
         f"{invitation_link(invitation)}\n{closes}"
     )

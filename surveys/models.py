@@ -370,6 +370,10 @@ class AuditEvent(models.Model):
         DIAGNOSTIC_CREATED = "diagnostic_created", "Created the diagnostic"
         DIAGNOSTIC_EDITED = "diagnostic_edited", "Edited the diagnostic"
         MIN_GROUP_SIZE_CHANGED = "min_group_size_changed", "Changed the minimum group size"
+        CONFIDENTIALITY_CHANGED = (
+            "confidentiality_changed",
+            "Changed who may see answers or evidence",
+        )
         OPENED = "opened", "Opened the round"
         CLOSED = "closed", "Closed the round"
         INVITED = "invited", "Invited partners"
@@ -380,6 +384,7 @@ class AuditEvent(models.Model):
         IMPORTED = "imported", "Imported responses"
         EXPORTED = "exported", "Exported results"
         EVIDENCE_READ = "evidence_read", "Read raw evidence"
+        ANSWERS_READ = "answers_read", "Read one partner's answers (attributed round)"
         ROLE_CHANGED = "role_changed", "Changed who has access"
         PERSONAL_DATA_ERASED = "personal_data_erased", "Erased personal data"
         RESPONSES_WITHDRAWN = "responses_withdrawn", "A partner withdrew their responses"

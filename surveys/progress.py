@@ -22,6 +22,7 @@ class ProgressRow:
     opened: int = 0
     started: int = 0
     submitted: int = 0
+    imported: int = 0  # responses imported from offline files (submitted, no invitation)
 
     @property
     def response_rate(self) -> int | None:
@@ -85,12 +86,28 @@ def diagnostic_progress(diagnostic: Diagnostic) -> Progress:
                     system_state is not None,
                     system_state == "submitted",
                 )
+    # Responses collected offline count as submitted for their sector, system and
+    # organisation, though no one was invited online.
+    for system_name, sector, organisation_name, count in (
+        Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT)
+        .order_by()
+        .values_list("system__name", "sector", "organisation__name")
+        .annotate(count=Count("id"))
+    ):
+        total.imported += count
+        sectors[sector].imported += count
+        organisations.setdefault(organisation_name, ProgressRow(organisation_name))
+        organisations[organisation_name].imported += count
+        if system_name in systems:
+            systems[system_name].imported += count
     return Progress(
         total=total,
         by_system=list(systems.values()),
         by_sector=list(sectors.values()),
         by_organisation=sorted(organisations.values(), key=lambda r: r.label.lower()),
-        missing_sectors=[row.label for row in sectors.values() if row.submitted == 0],
+        missing_sectors=[
+            row.label for row in sectors.values() if row.submitted == 0 and row.imported == 0
+        ],
     )
 
 
@@ -100,3 +117,37 @@ def _count(row: ProgressRow, invitation: dict, started: bool, submitted: bool) -
     row.opened += invitation["opened_at"] is not None
     row.started += started
     row.submitted += submitted
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    """What opening or closing a round would affect, for its confirmation page."""
+
+    invitations: int  # not revoked
+    emailed: int
+    not_started: int
+    in_progress: int  # partners with a response not yet submitted
+    submitted: int  # partners who have submitted every response they started
+    imported: int  # responses imported from offline files
+
+
+def round_counts(diagnostic: Diagnostic) -> RoundCounts:
+    """Two queries, whatever the size of the round."""
+    invitations = list(
+        Invitation.objects.filter(diagnostic=diagnostic, revoked_at__isnull=True)
+        .order_by()
+        .annotate(
+            drafts=Count("responses", filter=Q(responses__status=Response.Status.DRAFT)),
+            started=Count("responses"),
+        )
+        .values_list("sent_at", "drafts", "started")
+    )
+    imported = Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT).count()
+    return RoundCounts(
+        invitations=len(invitations),
+        emailed=sum(sent is not None for sent, _d, _s in invitations),
+        not_started=sum(started == 0 for _sent, _d, started in invitations),
+        in_progress=sum(drafts > 0 for _sent, drafts, _s in invitations),
+        submitted=sum(started > 0 and drafts == 0 for _sent, drafts, started in invitations),
+        imported=imported,
+    )

@@ -11,6 +11,7 @@ manage_patterns = [
     path("places/<slug:slug>/", facilitator.place_detail, name="place_detail"),
     path("places/<slug:slug>/edit/", facilitator.place_edit, name="place_edit"),
     path("places/<slug:slug>/systems/new/", facilitator.system_create, name="system_create"),
+    path("places/<slug:slug>/systems/bulk/", facilitator.system_bulk, name="system_bulk"),
     path(
         "places/<slug:slug>/systems/<slug:system_slug>/edit/",
         facilitator.system_edit,
@@ -20,6 +21,11 @@ manage_patterns = [
         "places/<slug:slug>/organisations/new/",
         facilitator.organisation_create,
         name="organisation_create",
+    ),
+    path(
+        "places/<slug:slug>/organisations/bulk/",
+        facilitator.organisation_bulk,
+        name="organisation_bulk",
     ),
     path(
         "places/<slug:slug>/organisations/<int:organisation_id>/edit/",
@@ -68,6 +74,11 @@ manage_patterns = [
         "d/<slug:slug>/invitations/<str:public_id>/",
         facilitator.invitation_detail,
         name="invitation_detail",
+    ),
+    path(
+        "d/<slug:slug>/invitations/<str:public_id>/answers/",
+        facilitator.invitation_answers,
+        name="invitation_answers",
     ),
     path(
         "d/<slug:slug>/invitations/<str:public_id>/send/",

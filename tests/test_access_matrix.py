@@ -71,8 +71,10 @@ MATRIX: dict[str, Route] = {
     "surveys:place_edit": Route(FACILITATOR_X, args="place"),
     "surveys:system_create": Route(FACILITATOR_X, args="place"),
     "surveys:system_edit": Route(FACILITATOR_X, args="place,system"),
+    "surveys:system_bulk": Route(FACILITATOR_X, args="place"),
     "surveys:organisation_create": Route(FACILITATOR_X, args="place"),
     "surveys:organisation_edit": Route(FACILITATOR_X, args="place,organisation"),
+    "surveys:organisation_bulk": Route(FACILITATOR_X, args="place"),
     "surveys:diagnostic_create": Route(FACILITATOR_X, args="place"),
     # Facilitators: one diagnostic
     "surveys:diagnostic_detail": Route(FACILITATOR_X, args="diagnostic"),
@@ -88,6 +90,7 @@ MATRIX: dict[str, Route] = {
     "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_remind": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
     "surveys:invitation_detail": Route(FACILITATOR_X, args="diagnostic,invitation"),
+    "surveys:invitation_answers": Route(FACILITATOR_X, args="attributed,attributed_invitation"),
     "surveys:invitation_send": Route(
         FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
     ),
@@ -145,6 +148,12 @@ def world(framework):
     diagnostic = make_diagnostic(place_x, framework, systems=[system], status="open")
     diagnostic.steering_members.add(steering_x)
     invitation = make_invitation(diagnostic, organisation=organisation, email="p@example.org")
+    # An attributed round, for the pages that exist only there.
+    attributed = make_diagnostic(
+        place_x, framework, systems=[system], status="open", attribution="attributed"
+    )
+    attributed.steering_members.add(steering_x)
+    attributed_invitation = make_invitation(attributed, organisation=organisation)
     pending = PendingImport.objects.create(
         diagnostic=diagnostic,
         uploaded_by=facilitator_x,
@@ -165,6 +174,8 @@ def world(framework):
         "invitation": invitation.public_id,
         "token": invitation_token(invitation),
         "pending_import": pending.public_id,
+        "attributed": attributed.slug,
+        "attributed_invitation": attributed_invitation.public_id,
         "code": "H",
         "format": "json",
         "reset": ["MQ", "set-password"],

@@ -115,7 +115,10 @@ def test_opening_and_closing_a_round(client, facilitator, place, framework):
     assert list(
         AuditEvent.objects.filter(diagnostic=diagnostic).values_list("action", flat=True)
     ) == ["closed", "opened"]
-    assert client.get(reverse("surveys:diagnostic_open", args=[diagnostic.slug])).status_code == 405
+    # A GET only asks for confirmation (tests/test_facilitator_setup.py): nothing changes.
+    assert client.get(reverse("surveys:diagnostic_open", args=[diagnostic.slug])).status_code == 200
+    diagnostic.refresh_from_db()
+    assert diagnostic.status == "closed"
 
 
 def test_bulk_invitations_from_a_pasted_list_are_checked_then_created(

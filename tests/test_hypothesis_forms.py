@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from datetime import date
 from urllib.parse import quote_from_bytes
 
 import pytest
@@ -57,9 +56,11 @@ from surveys.forms import (
     InvitationForm,
     MembershipForm,
     OrganisationForm,
+    OrganisationsBulkForm,
     PlaceForm,
     StepForm,
     SystemForm,
+    SystemsBulkForm,
 )
 from surveys.invitations import invitation_token
 from surveys.models import EVIDENCE_MAX_LENGTH, PendingImport, Rating
@@ -299,7 +300,11 @@ def draw_form(data, form_class, form_kwargs=None, *, valid=None, hostile=None, f
     file fields'."""
     form_kwargs = form_kwargs or {}
     valid, hostile, files = valid or {}, hostile or {}, files or {}
-    fields = form_class(**form_kwargs).fields
+    fields = dict(form_class(**form_kwargs).fields)
+    for name, field in list(fields.items()):
+        if isinstance(field, forms.MultiValueField):  # sent as name_0, name_1... (a date)
+            del fields[name]
+            fields.update({f"{name}_{i}": sub for i, sub in enumerate(field.fields)})
     names = sorted(n for n, f in fields.items() if not isinstance(f, forms.FileField))
     attacked = data.draw(st.sets(st.sampled_from(names)), label="attacked") if names else set()
     strategies = {}
@@ -388,14 +393,45 @@ def test_organisation_form(world, data):
 
 @fuzz(FORM_EXAMPLES)
 @given(data=st.data())
+def test_systems_bulk_form(world, data):
+    form = draw_form(data, SystemsBulkForm, {"place": world["place"]})
+
+    def extra(form):
+        names = form.cleaned_data["plan"].new
+        assert all(n and len(n) <= 200 and n == " ".join(n.split()) for n in names)
+        assert len({n.casefold() for n in names}) == len(names)
+
+    check(form, extra)
+
+
+@fuzz(FORM_EXAMPLES)
+@given(data=st.data())
+def test_organisations_bulk_form(world, data):
+    form = draw_form(data, OrganisationsBulkForm, {"place": world["place"]})
+
+    def extra(form):
+        for line in form.cleaned_data["plan"].new:
+            assert line.sector in {"public", "private", "voluntary", "citizen"}
+            assert line.name and len(line.name) <= 200
+
+    check(form, extra)
+
+
+@fuzz(FORM_EXAMPLES)
+@given(data=st.data())
 def test_diagnostic_form(world, data):
     kwargs = {"place": world["place"]}
     if data.draw(st.booleans()):
         kwargs["instance"] = world["diagnostic"]
-    dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)).map(str)
-    bad_dates = st.sampled_from(
-        ["2026-02-30", "31/12/2026", "0000-00-00", "0001-01-01", "9999-12-31", "10000-01-01"]
-    )
+    # Dates are three inputs (day, month, year); a blank date is three blanks.
+    days, months = st.integers(1, 31).map(str), st.integers(1, 12).map(str)
+    years = st.integers(1900, 2100).map(str)
+    bad_parts = st.sampled_from(["0", "00", "32", "13", "99999", "2026-02-30", "x", " 1"])
+    date_parts = {
+        f"{name}_{i}": strategy
+        for name in ("opens_on", "closes_on")
+        for i, strategy in enumerate((days, months, years))
+    }
     big_ids = st.lists(
         st.sampled_from(["99999999999999999999", str(2**63), str(-(2**63) - 1), "1e3", " 1"]),
         min_size=1,
@@ -406,13 +442,11 @@ def test_diagnostic_form(world, data):
         DiagnosticForm,
         kwargs,
         valid={
-            "opens_on": st.one_of(st.just(""), dates),
-            "closes_on": st.one_of(st.just(""), dates),
+            **{name: st.one_of(st.just(""), part) for name, part in date_parts.items()},
             "min_group_size": st.integers(3, 50).map(str),
         },
         hostile={
-            "opens_on": may_be_hostile(bad_dates),
-            "closes_on": may_be_hostile(bad_dates),
+            **{name: may_be_hostile(bad_parts) for name in date_parts},
             "systems": may_be_hostile(big_ids, multi=True),
         },
     )
@@ -421,7 +455,8 @@ def test_diagnostic_form(world, data):
         cleaned = form.cleaned_data
         assert 3 <= cleaned["min_group_size"] <= 50
         assert cleaned["confidentiality"] in {"unattributed", "ratings_only"}
-        assert {s.place_id for s in cleaned["systems"]} == {world["place"].pk}
+        assert cleaned["attribution"] in {"anonymous", "attributed"}
+        assert {s.place_id for s in cleaned["systems"]} <= {world["place"].pk}
         if cleaned["opens_on"] and cleaned["closes_on"]:
             assert cleaned["opens_on"] <= cleaned["closes_on"]
 
@@ -660,6 +695,14 @@ def field_values(world) -> dict[str, list[str]]:
         "opens_on": ["2026-01-01", "", "2026-13-01"],
         "closes_on": ["2026-12-31", "", "2025-01-01"],
         "confidentiality": ["unattributed", "ratings_only", "everyone"],
+        "attribution": ["anonymous", "attributed", "everyone"],
+        "new_systems": ["", "Health\nhealth", "Homelessness"],
+        "names": ["Homelessness\nFamilies", ";;", "Health\tx"],
+        **{
+            f"{d}_{i}": v
+            for d in ("opens_on", "closes_on")
+            for i, v in enumerate((["1", "31", "x"], ["2", "13", ""], ["2026", "99999", "26"]))
+        },
         "min_group_size": ["3", "5", "2", "51", "-1", "1e3", "99999999999999999999"],
         "add": ["1"],
         "identifier": ["sam", "SAM@example.org", "nobody", "fran"],
@@ -692,6 +735,19 @@ def field_values(world) -> dict[str, list[str]]:
 JUNK_KEYS = ["csrfmiddlewaretoken", "is_staff", "is_superuser", "pk", "id", "\u202ekey", "", "a[]"]
 
 
+DIAGNOSTIC_FIELDS = [
+    "title",
+    "systems",
+    "new_systems",
+    "opens_on",
+    "closes_on",
+    *(f"{d}_{i}" for d in ("opens_on", "closes_on") for i in range(3)),
+    "attribution",
+    "confidentiality",
+    "min_group_size",
+]
+
+
 def endpoints(world) -> dict[str, tuple[str, list[str]]]:
     """name -> (url, the fields its form reads). Partner ones are marked by the prefix."""
     place, diagnostic = world["place"], world["diagnostic"]
@@ -717,6 +773,8 @@ def endpoints(world) -> dict[str, tuple[str, list[str]]]:
             reverse("surveys:system_edit", args=[p, system.slug]),
             ["name", "description", "parent"],
         ),
+        "system_bulk": (reverse("surveys:system_bulk", args=[p]), ["names"]),
+        "organisation_bulk": (reverse("surveys:organisation_bulk", args=[p]), ["rows"]),
         "organisation_create": (
             reverse("surveys:organisation_create", args=[p]),
             ["name", "sector"],
@@ -727,11 +785,11 @@ def endpoints(world) -> dict[str, tuple[str, list[str]]]:
         ),
         "diagnostic_create": (
             reverse("surveys:diagnostic_create", args=[p]),
-            ["title", "systems", "opens_on", "closes_on", "confidentiality", "min_group_size"],
+            DIAGNOSTIC_FIELDS,
         ),
         "diagnostic_edit": (
             reverse("surveys:diagnostic_edit", args=[d]),
-            ["title", "systems", "opens_on", "closes_on", "confidentiality", "min_group_size"],
+            DIAGNOSTIC_FIELDS,
         ),
         "diagnostic_open": (reverse("surveys:diagnostic_open", args=[d]), []),
         "diagnostic_close": (reverse("surveys:diagnostic_close", args=[d]), []),
@@ -787,6 +845,8 @@ ENDPOINT_NAMES = [
     "system_edit",
     "organisation_create",
     "organisation_edit",
+    "system_bulk",
+    "organisation_bulk",
     "diagnostic_create",
     "diagnostic_edit",
     "diagnostic_open",

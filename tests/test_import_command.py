@@ -108,7 +108,9 @@ def run_failing(*args: str) -> tuple[str, str]:
 def diagnostic(framework):
     place = make_place("Coventry")
     systems = [make_system(place, "Homelessness and housing"), make_system(place, "Health")]
-    return make_diagnostic(place, framework, systems=systems)
+    # Attributed: respondent labels are kept and shown as written (anonymous rounds keep
+    # pseudonyms, see tests/test_confidentiality.py).
+    return make_diagnostic(place, framework, systems=systems, attribution="attributed")
 
 
 def test_it_imports_exactly_the_responses_and_ratings_in_a_500_row_file(diagnostic, tmp_path):

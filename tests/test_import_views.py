@@ -56,7 +56,9 @@ def facilitator(db):
 def diagnostic(facilitator, framework):
     place = make_place("Northbridge", facilitators=[facilitator])
     systems = [make_system(place, "Homelessness"), make_system(place, "Families")]
-    return make_diagnostic(place, framework, systems=systems)
+    # Attributed: respondent labels are kept and shown as written (anonymous rounds keep
+    # pseudonyms, see tests/test_confidentiality.py).
+    return make_diagnostic(place, framework, systems=systems, attribution="attributed")
 
 
 @pytest.fixture

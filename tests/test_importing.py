@@ -510,6 +510,10 @@ def test_a_new_diagnostic_checks_the_file_on_its_own(framework):
 
 def test_applying_creates_submitted_imported_responses_and_their_ratings(setting):
     diagnostic, facilitator = setting
+    # Attributed, so the labels are kept as written (anonymous rounds keep pseudonyms:
+    # tests/test_confidentiality.py).
+    Diagnostic.objects.filter(pk=diagnostic.pk).update(attribution="attributed")
+    diagnostic.refresh_from_db()
     rows = [
         row(precondition="A", rating="2", evidence="Partners meet monthly."),
         row(precondition="B", rating=""),

@@ -287,6 +287,8 @@ def world(framework, client):
         {
             "title": VALUES["DIAGx"],
             "systems": [system_a.pk, system_b.pk],
+            # Attributed: every piece of user text (respondent labels too) is shown somewhere.
+            "attribution": "attributed",
             "confidentiality": "unattributed",
             "min_group_size": "3",
         },

@@ -15,8 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from .. import confidentiality, place_setup
 from .. import diagnostics as diagnostic_service
 from ..access import (
     diagnostic_for_facilitator,
@@ -29,8 +30,10 @@ from ..forms import (
     InvitationForm,
     MembershipForm,
     OrganisationForm,
+    OrganisationsBulkForm,
     PlaceForm,
     SystemForm,
+    SystemsBulkForm,
 )
 from ..invitations import (
     invitation_create,
@@ -53,7 +56,7 @@ from ..models import (
     System,
 )
 from ..privacy import diagnostic_erase_personal_data, membership_change
-from ..progress import diagnostic_progress
+from ..progress import diagnostic_progress, round_counts
 
 
 # Places ---------------------------------------------------------------------------------
@@ -144,6 +147,47 @@ def system_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+def system_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paste a list of systems, one per line."""
+    place = place_for_facilitator(request, slug)
+    form = SystemsBulkForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        plan = form.cleaned_data["plan"]
+        created = diagnostic_service.systems_create(place=place, names=plan.new)
+        messages.success(request, _added_message(len(created), "system", plan.existing))
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Add several systems", "place": place},
+    )
+
+
+@login_required
+def organisation_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paste a list of organisations with their sectors, one per line."""
+    place = place_for_facilitator(request, slug)
+    form = OrganisationsBulkForm(request.POST or None, place=place)
+    if request.method == "POST" and form.is_valid():
+        plan = form.cleaned_data["plan"]
+        created = place_setup.organisations_create(place=place, lines=plan.new)
+        messages.success(request, _added_message(len(created), "organisation", plan.existing))
+        return redirect(place)
+    return render(
+        request,
+        "surveys/form_page.html",
+        {"form": form, "title": "Add several organisations", "place": place},
+    )
+
+
+def _added_message(count: int, noun: str, existing: list[str]) -> str:
+    message = f"Added {count} {noun}{'s' if count != 1 else ''}."
+    if existing:
+        message += f" Already in this place, so not added again: {', '.join(existing)}."
+    return message
+
+
+@login_required
 def system_edit(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
     place = place_for_facilitator(request, slug)
     system = get_object_or_404(System, place=place, slug=system_slug)
@@ -195,18 +239,45 @@ def organisation_edit(request: HttpRequest, slug: str, organisation_id: int) -> 
 # Diagnostics ----------------------------------------------------------------------------
 @login_required
 def diagnostic_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new round; ``?copy=<slug>`` starts from the set-up of an earlier one (its
+    systems and confidentiality settings, and its partners invited again if asked)."""
     place = place_for_facilitator(request, slug)
-    form = DiagnosticForm(request.POST or None, place=place)
+    rounds = list(place.diagnostics.order_by("-created_at"))
+    copy_slug = request.POST.get("copy_from") or request.GET.get("copy")
+    source = next((d for d in rounds if d.slug == copy_slug), None)
+    form = DiagnosticForm(
+        request.POST or None,
+        place=place,
+        copy_source=source,
+        initial=place_setup.setup_from(source) if source else None,
+    )
     if request.method == "POST" and form.is_valid():
-        diagnostic = diagnostic_service.diagnostic_create(
-            place=place, form_data=dict(form.cleaned_data), actor=request.user
+        data = dict(form.cleaned_data)
+        diagnostic, copied, skipped = place_setup.diagnostic_create_from(
+            place=place,
+            form_data=data,
+            actor=request.user,
+            source=form.cleaned_data["copy_from"],
+            copy_invitations=form.cleaned_data["copy_invitations"],
         )
-        messages.success(request, f"Created {diagnostic.title}. It is a draft until you open it.")
+        message = f"Created {diagnostic.title}. It is a draft until you open it."
+        if copied or skipped:
+            message += f" Invited {copied} partner{'s' if copied != 1 else ''} again"
+            message += (
+                f" ({skipped} not: none of their systems is in this round)." if skipped else "."
+            )
+        messages.success(request, message)
         return redirect(diagnostic)
     return render(
         request,
-        "surveys/form_page.html",
-        {"form": form, "title": "Create a diagnostic", "place": place},
+        "surveys/diagnostic_create.html",
+        {
+            "form": form,
+            "title": "Create a diagnostic",
+            "place": place,
+            "rounds": rounds,
+            "source": source,
+        },
     )
 
 
@@ -215,11 +286,17 @@ def diagnostic_edit(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
     form = DiagnosticForm(request.POST or None, instance=diagnostic, place=diagnostic.place)
     if request.method == "POST" and form.is_valid():
-        diagnostic_service.diagnostic_update(
-            diagnostic=diagnostic, form_data=dict(form.cleaned_data), actor=request.user
-        )
-        messages.success(request, "Saved the diagnostic.")
-        return redirect(diagnostic)
+        try:
+            diagnostic_service.diagnostic_update(
+                diagnostic=diagnostic, form_data=dict(form.cleaned_data), actor=request.user
+            )
+        except diagnostic_service.ConfidentialityLoosenedError as refused:
+            # Partners were told the terms between showing the form and saving it.
+            for name, problem in refused.problems.items():
+                form.add_error(name, problem)
+        else:
+            messages.success(request, "Saved the diagnostic.")
+            return redirect(diagnostic)
     return render(
         request,
         "surveys/form_page.html",
@@ -244,18 +321,37 @@ def diagnostic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def diagnostic_open(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what opening will do, with counts; POST: open (or re-open) the round."""
     diagnostic = diagnostic_for_facilitator(request, slug)
+    if request.method == "GET":
+        return render(
+            request,
+            "surveys/diagnostic_confirm.html",
+            {
+                "diagnostic": diagnostic,
+                "action": "open",
+                "counts": round_counts(diagnostic),
+                "systems": diagnostic.systems.all(),
+            },
+        )
     diagnostic_service.diagnostic_open(diagnostic=diagnostic, actor=request.user)
     messages.success(request, "The round is open: partners can now answer.")
     return redirect(diagnostic)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def diagnostic_close(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what closing will do, with counts of partners still answering; POST: close."""
     diagnostic = diagnostic_for_facilitator(request, slug)
+    if request.method == "GET":
+        return render(
+            request,
+            "surveys/diagnostic_confirm.html",
+            {"diagnostic": diagnostic, "action": "close", "counts": round_counts(diagnostic)},
+        )
     diagnostic_service.diagnostic_close(diagnostic=diagnostic, actor=request.user)
     messages.success(request, "The round is closed: answers can no longer change.")
     return redirect(diagnostic)
@@ -362,6 +458,31 @@ def invitation_detail(request: HttpRequest, slug: str, public_id: str) -> HttpRe
 
 
 @login_required
+@never_cache
+def invitation_answers(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """One partner's answers with their name: only in an attributed round, for the
+    follow-up partners agreed to (404 in an anonymous one). Every reading is audited."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    if not confidentiality.facilitators_see_who_said_what(diagnostic):
+        raise Http404("This round is anonymous")
+    invitation = _invitation(diagnostic, public_id)
+    responses = invitation.responses.select_related("system").prefetch_related(
+        Prefetch("ratings", queryset=Rating.objects.select_related("precondition"))
+    )
+    AuditEvent.objects.create(
+        diagnostic=diagnostic,
+        actor=request.user,
+        action=AuditEvent.Action.ANSWERS_READ,
+        detail={"invitation": invitation.public_id},
+    )
+    return render(
+        request,
+        "surveys/invitation_answers.html",
+        {"diagnostic": diagnostic, "invitation": invitation, "responses": responses},
+    )
+
+
+@login_required
 @require_POST
 def invitation_send(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
@@ -374,10 +495,21 @@ def invitation_send(request: HttpRequest, slug: str, public_id: str) -> HttpResp
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invitation_renew(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """GET: what a new link will do; POST: make it (the old link stops working)."""
     diagnostic = diagnostic_for_facilitator(request, slug)
     invitation = _invitation(diagnostic, public_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "surveys/invitation_renew.html",
+            {
+                "diagnostic": diagnostic,
+                "invitation": invitation,
+                "started": invitation.responses.count(),
+            },
+        )
     invitation_renew_link(invitation=invitation, actor=request.user)
     messages.success(request, "Made a new link. The old link no longer works.")
     return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)

@@ -141,9 +141,13 @@ def test_facilitator_sets_up_invites_opens_and_follows_progress(live_framework, 
     expect(page.locator("#progress + p")).to_have_text(
         "0 of 4 invited partners have submitted (0%)."
     )
+    page.get_by_role("link", name="Open the round").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open the round?")
+    expect(page.locator("main")).to_contain_text("4 invitations, 0 of them e-mailed")
+    check("open the round: confirm")
     page.get_by_role("button", name="Open the round").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The round is open")
-    expect(page.get_by_role("button", name="Close the round")).to_be_visible()
+    expect(page.get_by_role("link", name="Close the round")).to_be_visible()
     assert Diagnostic.objects.get().status == Diagnostic.Status.OPEN
     assert progress_cell(page, "By system", "Homelessness and housing", "Submitted") == "0"
     check("diagnostic (open)", shot="06-diagnostic-open")
