@@ -390,6 +390,7 @@ def close(diagnostic) -> None:
 
 def test_an_open_earlier_round_is_never_compared(client, two_rounds):
     w = two_rounds
+    w["first"].publish()  # an interim release of the open earlier round: not comparable
     w["round"].publish()
     client.force_login(w["fran"])
 
@@ -571,3 +572,24 @@ def test_a_release_holds_no_names(world):
     text = json.dumps([release.summary, release.rows, release.contributions, release.respondents])
     for response in Response.objects.select_related("organisation"):
         assert response.organisation.name not in text
+
+
+def test_a_comparison_needs_the_larger_of_the_two_rounds_k_in_both(client, world, framework):
+    earlier = make_diagnostic(
+        world["place"], framework, systems=[world["housing"]], min_group_size=3, title="Round 1"
+    )
+    Diagnostic.objects.filter(pk=earlier.pk).update(
+        created_at=earlier.created_at.replace(year=2020)
+    )
+    earlier.refresh_from_db()
+    Round(earlier, world["housing"]).add(4)  # shown in round 1, where k is 3
+    close(earlier)
+    Diagnostic.objects.filter(pk=world["diagnostic"].pk).update(min_group_size=5)
+    world["diagnostic"].refresh_from_db()
+    world["round"].add(6)
+    world["round"].publish()
+    client.force_login(world["fran"])
+
+    data = json.loads(download(client, world["diagnostic"], "json"))
+    assert data["systems"][0]["preconditions"][0]["n"] == 6
+    assert data["previous_round"] is None  # 4 people then: fewer than this round's k of 5
