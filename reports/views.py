@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import weasyprint
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -49,6 +50,7 @@ from .charts import (
     radar_description,
     radar_figure,
 )
+from .models import Release
 from .narrative import ROLE_PHRASES, diagnostic_narrative, system_findings
 from .svg import radar_svg
 
@@ -178,9 +180,14 @@ def _switcher(
 @login_required
 @never_cache
 def report_index(request: HttpRequest) -> HttpResponse:
+    latest = Release.objects.filter(diagnostic=OuterRef("pk")).order_by("-number")
     diagnostics = (
         Diagnostic.objects.for_reader(request.user)
         .select_related("place")
+        .annotate(
+            release_number=Subquery(latest.values("number")[:1]),
+            release_kind=Subquery(latest.values("kind")[:1]),
+        )
         .order_by("place__name", "-created_at")
     )
     return render(request, "reports/index.html", {"diagnostics": diagnostics})
@@ -457,7 +464,7 @@ def release_publish(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
     try:
         release = releases.release_publish(
-            diagnostic=diagnostic, kind=releases.Release.Kind.INTERIM, actor=request.user
+            diagnostic=diagnostic, kind=Release.Kind.INTERIM, actor=request.user
         )
     except releases.ReleaseRefused as refused:
         messages.error(request, "The interim release was not published. " + str(refused))

@@ -593,3 +593,11 @@ def test_a_comparison_needs_the_larger_of_the_two_rounds_k_in_both(client, world
     data = json.loads(download(client, world["diagnostic"], "json"))
     assert data["systems"][0]["preconditions"][0]["n"] == 6
     assert data["previous_round"] is None  # 4 people then: fewer than this round's k of 5
+
+
+def test_the_index_says_which_release_each_round_has(client, world):
+    client.force_login(world["sam"])
+    assert "Not released yet" in client.get(reverse("reports:index")).content.decode()
+    world["round"].add(3)
+    world["round"].publish()
+    assert "Interim release 1" in client.get(reverse("reports:index")).content.decode()
