@@ -120,6 +120,20 @@ def generate(scale: Scale, *, secret_key: str, seed: int = 2015) -> None:
             )
         # Fresh statistics, as autovacuum would have them on a live database.
         cursor.execute("ANALYZE")
+    release_measured_rounds(user)
+
+
+def release_measured_rounds(user) -> None:
+    """Readers see releases (reports.releases): the measured pages read the workshop's
+    interim release and City's final one, made once like the facilitator would."""
+    from reports.models import Release
+    from reports.releases import release_publish
+
+    for diagnostic in Diagnostic.objects.filter(
+        slug__in=[CITY_SLUG, WORKSHOP_SLUG], releases__isnull=True
+    ).select_related("place"):
+        kind = Release.Kind.FINAL if diagnostic.is_closed else Release.Kind.INTERIM
+        release_publish(diagnostic=diagnostic, kind=kind, actor=user)
 
 
 def workshop(secret_key: str) -> Workshop:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from reports import releases
 from surveys.models import Diagnostic, Rating
 
 from . import data, load, measure, weight
@@ -104,6 +105,14 @@ def measure_size(name: str, options: Options, say: Callable[[str], None]) -> Siz
                 f"  {page:<38} {page_weight.total_bytes / 1000:>6.0f} KB "
                 f"(HTML {page_weight.html_bytes / 1000:.0f} KB; {assets})"
             )
+
+    city = Diagnostic.objects.select_related("place").get(slug=data.CITY_SLUG)
+    started = time.perf_counter()
+    snapshot = releases.round_snapshot(city)
+    say(
+        f"Release snapshot of City ({len(snapshot.rows):,} ratings: summary, rows, "
+        f"fingerprints): {time.perf_counter() - started:.3f} s"
+    )
 
     ids = list(Diagnostic.objects.values_list("pk", flat=True))
     aggregation = measure.aggregation_vs_sql(ids, repeat=options.repeat)

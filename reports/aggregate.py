@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -82,6 +83,17 @@ class SystemSummary:
 
 
 @dataclass(frozen=True)
+class ReleaseStamp:
+    """Which release a summary is (``reports.releases``): shown wherever its figures are."""
+
+    number: int
+    kind: str  # "interim" or "final"
+    published_at: datetime
+    respondents: int
+    label: str  # e.g. "Interim release 2, 14 May 2026 09:30 UTC, 37 respondents"
+
+
+@dataclass(frozen=True)
 class DiagnosticSummary:
     slug: str
     title: str
@@ -89,12 +101,17 @@ class DiagnosticSummary:
     min_group_size: int
     systems: list[SystemSummary]
     previous_title: str | None  # the previous round compared against, if any
+    # The release these figures come from; None for live figures (facilitators of an
+    # attributed round only, see reports.releases).
+    release: ReleaseStamp | None = None
+    # Groups the differencing rule hid from this (final) release, each a sentence.
+    hidden_by_rule: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------
 # Implementation. Everything below computes the dataclasses above; nothing else is public
-# except ``ratings_frame``, ``diagnostic_summary``, ``summarise_frame`` and
-# ``suppressed_cells``.
+# except ``ratings_frame``, ``diagnostic_summary``, ``summary_inputs``, ``summary_of_frame``,
+# ``summarise_frame`` and ``suppressed_cells``.
 # --------------------------------------------------------------------------------------
 
 FRAME_COLUMNS = (
@@ -247,43 +264,57 @@ def suppressed_cells(
 def diagnostic_summary(
     diagnostic: Diagnostic, *, include_evidence: bool = True
 ) -> DiagnosticSummary:
-    """Statistics of every system of ``diagnostic`` by pre-condition, sector and role, with
-    small groups suppressed and the previous round alongside where both are large enough.
+    """Live statistics of every system of ``diagnostic`` by pre-condition, sector and role,
+    with small groups suppressed.
 
-    A constant handful of queries whatever the number of ratings: the systems, the
-    pre-conditions, the previous round, one for the ratings of both rounds, and the place
-    (select ``place`` with the diagnostic to save that one). ``include_evidence=False``
-    leaves every ``evidence`` list empty: pass it for readers who may not see evidence
-    (steering members when confidentiality is "ratings_only").
+    Readers see these only through a release (``reports.releases``), which freezes them;
+    the previous round is compared there too, from its final release, never from live
+    ratings. A constant handful of queries whatever the number of ratings: the systems,
+    the pre-conditions, the ratings, and the place (select ``place`` with the diagnostic
+    to save that one). ``include_evidence=False`` leaves every ``evidence`` list empty.
     """
-    k = diagnostic.min_group_size
+    systems, preconditions = summary_inputs(diagnostic)
+    frame = ratings_frame([diagnostic.pk], evidence=include_evidence)
+    return summary_of_frame(
+        diagnostic, frame, systems, preconditions, include_evidence=include_evidence
+    )
+
+
+def summary_inputs(
+    diagnostic: Diagnostic,
+) -> tuple[list[tuple[int, str, str]], list[tuple[str, str, str]]]:
+    """The round's systems ``(id, name, slug)`` by name and the framework's
+    pre-conditions ``(code, title, group)`` in order: two queries."""
     systems = list(diagnostic.systems.order_by("name").values_list("id", "name", "slug"))
     preconditions = list(
         Precondition.objects.filter(framework_id=diagnostic.framework_id)
         .order_by("order")
         .values_list("code", "title", "group__slug")
     )
-    previous = diagnostic.previous_round()
-    round_ids = [diagnostic.pk] if previous is None else [diagnostic.pk, previous.pk]
-    frame = ratings_frame(round_ids, evidence=include_evidence)
-    previous_frame = None
-    if previous is not None:
-        previous_frame = frame[frame["diagnostic_id"] == previous.pk]
-        frame = frame[frame["diagnostic_id"] == diagnostic.pk]
+    return systems, preconditions
+
+
+def summary_of_frame(
+    diagnostic: Diagnostic,
+    frame: pd.DataFrame,
+    systems: Sequence[tuple[int, str, str]],
+    preconditions: Sequence[tuple[str, str, str]],
+    *,
+    include_evidence: bool = True,
+) -> DiagnosticSummary:
     return DiagnosticSummary(
         slug=diagnostic.slug,
         title=diagnostic.title,
         place=diagnostic.place.name,
-        min_group_size=k,
+        min_group_size=diagnostic.min_group_size,
         systems=summarise_frame(
             frame,
             systems,
             preconditions,
-            k,
-            previous_frame,
+            diagnostic.min_group_size,
             include_evidence=include_evidence,
         ),
-        previous_title=previous.title if previous is not None else None,
+        previous_title=None,
     )
 
 

@@ -3,11 +3,18 @@
 JSON carries the summary (``reports.aggregate``) with small groups suppressed exactly as
 the report shows them; its shape is documented in docs/reports.md and kept stable.
 
+Every function takes the ``summary`` (or ``rows``) to export: the views and the command
+pass a release's frozen figures (``reports.releases``), so exports obey the same rules as
+the pages; without them the live figures are computed (tests, benchmarks). A release's
+files say which release they are (JSON ``release``, a ``release`` column, the note row).
+
 CSV and Excel come in two kinds. For facilitators, the ratings themselves, one row per
-rating, not suppressed. For steering members, the summary by system, pre-condition,
+rating, not suppressed, with a sector or role only where that group of the system has at
+least k respondents. For steering members, the summary by system, pre-condition,
 sector and role, suppressed exactly as the report pages are (``export_summary_*``).
 Respondents' names and organisations appear only when ``include_names=True`` is asked
-for explicitly; e-mail addresses never do. Every text cell is neutralised against formula injection
+for explicitly (the views and the command allow it only in the attributed mode);
+e-mail addresses never do. Every text cell is neutralised against formula injection
 (``safe_cell``), because evidence is free text typed by respondents.
 """
 
@@ -26,7 +33,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from surveys.models import Diagnostic, Rating, Response
 
-from .aggregate import ROLES, SCALE, SECTORS, Stats, SystemSummary, diagnostic_summary
+from .aggregate import (
+    ROLES,
+    SCALE,
+    SECTORS,
+    DiagnosticSummary,
+    Stats,
+    SystemSummary,
+    diagnostic_summary,
+)
 
 if TYPE_CHECKING:
     from .narrative import SystemFindings
@@ -84,16 +99,40 @@ def system_findings(system: SystemSummary) -> SystemFindings:
     return narrative.system_findings(system)
 
 
-def export_json(diagnostic: Diagnostic) -> dict:
+def release_json(summary: DiagnosticSummary) -> dict | None:
+    if summary.release is None:
+        return None
+    stamp = summary.release
+    return {
+        "number": stamp.number,
+        "kind": stamp.kind,
+        "published_at": stamp.published_at.isoformat(),
+        "respondents": stamp.respondents,
+        "hidden_by_rule": list(summary.hidden_by_rule),
+    }
+
+
+def release_text(summary: DiagnosticSummary | None) -> str:
+    """How a file names its figures: the release's label, or live figures."""
+    if summary is None or summary.release is None:
+        return "Live figures, not released"
+    return summary.release.label
+
+
+def export_json(diagnostic: Diagnostic, summary: DiagnosticSummary | None = None) -> dict:
     """The summary as plain data in the documented shape (docs/reports.md, "JSON export").
 
     Suppressed breakdowns are None (``null``); a suppressed system keeps its keys with
-    every number None, so consumers never need to check which keys exist.
+    every number None, so consumers never need to check which keys exist. ``release``
+    is None for live figures.
     """
-    summary = diagnostic_summary(diagnostic, include_evidence=False)
+    if summary is None:
+        summary = diagnostic_summary(diagnostic, include_evidence=False)
     return {
         "diagnostic": summary.slug,
         "min_group_size": summary.min_group_size,
+        "release": release_json(summary),
+        "previous_round": summary.previous_title,
         "systems": [_system_json(system) for system in summary.systems],
     }
 
@@ -150,7 +189,15 @@ def _sector_json(stats: Stats | None) -> dict | None:
 
 def _rating_values(diagnostic: Diagnostic, *, include_names: bool) -> Iterator[tuple]:
     """Every answered rating of the submitted responses, typed (score an int or None,
-    dont_know a bool), streamed from the database in chunks so memory stays flat."""
+    dont_know a bool), streamed from the database in chunks so memory stays flat.
+
+    Without names, a sector or role is left empty where that group of the system has
+    fewer than k respondents (one more query, counting them); with names (the attributed
+    mode's names export) they are all there, since the name says more."""
+    big_sectors: set[tuple[str, str]] = set()
+    big_roles: set[tuple[str, str]] = set()
+    if not include_names:
+        big_sectors, big_roles = _label_groups(diagnostic)
     fields = [
         "response__system__name",
         "precondition__code",
@@ -182,18 +229,61 @@ def _rating_values(diagnostic: Diagnostic, *, include_names: bool) -> Iterator[t
             *rating, invitation_name, label, organisation = row
             yield (*rating, invitation_name or label, organisation)
         else:
-            yield row
+            system, code, title, sector, role, *rest = row
+            yield (
+                system,
+                code,
+                title,
+                sector if (system, sector) in big_sectors else "",
+                role if (system, role) in big_roles else "",
+                *rest,
+            )
 
 
-def _header(include_names: bool) -> list[str]:
-    return [*RATING_COLUMNS, *(NAME_COLUMNS if include_names else ())]
+def _label_groups(diagnostic: Diagnostic) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """The (system name, sector) and (system name, role) groups with at least k
+    submitted respondents: one query."""
+    k = diagnostic.min_group_size
+    big_sectors, big_roles = set(), set()
+    counts: dict[tuple[str, str, str], int] = {}
+    for system, sector, role in Response.objects.filter(
+        diagnostic=diagnostic, status=Response.Status.SUBMITTED
+    ).values_list("system__name", "sector", "role"):
+        counts[("s", system, sector)] = counts.get(("s", system, sector), 0) + 1
+        counts[("r", system, role)] = counts.get(("r", system, role), 0) + 1
+    for (kind, system, group), n in counts.items():
+        if n >= k and group:
+            (big_sectors if kind == "s" else big_roles).add((system, group))
+    return big_sectors, big_roles
 
 
-def export_csv_rows(diagnostic: Diagnostic, *, include_names: bool = False) -> Iterator[list[str]]:
+def _values(
+    diagnostic: Diagnostic, *, include_names: bool, rows: Iterable[Sequence] | None
+) -> Iterable[Sequence]:
+    return _rating_values(diagnostic, include_names=include_names) if rows is None else rows
+
+
+def _header(include_names: bool, release: str | None = None) -> list[str]:
+    return [
+        *RATING_COLUMNS,
+        *(NAME_COLUMNS if include_names else ()),
+        *(("release",) if release else ()),
+    ]
+
+
+def export_csv_rows(
+    diagnostic: Diagnostic,
+    *,
+    include_names: bool = False,
+    rows: Iterable[Sequence] | None = None,
+    release: str | None = None,
+) -> Iterator[list[str]]:
     """The header, then one row per rating. Score is empty for "don't know"; dont_know is
-    "true" or "false" (which pandas and most tools read as booleans)."""
-    yield _header(include_names)
-    for values in _rating_values(diagnostic, include_names=include_names):
+    "true" or "false" (which pandas and most tools read as booleans). ``rows`` are a
+    release's (``Release.rows``), else the live ratings are read; ``release`` (its label)
+    adds a last column naming it on every row."""
+    yield _header(include_names, release)
+    for values in _values(diagnostic, include_names=include_names, rows=rows):
         system, code, title, sector, role, score, dont_know, evidence, *names = values
         yield [
             safe_cell(system),
@@ -205,6 +295,7 @@ def export_csv_rows(diagnostic: Diagnostic, *, include_names: bool = False) -> I
             "true" if dont_know else "false",
             safe_cell(evidence),
             *(safe_cell(name or "") for name in names),
+            *((safe_cell(release),) if release else ()),
         ]
 
 
@@ -243,7 +334,13 @@ def _xlsx_text(value: Any) -> Any:
     return value
 
 
-def export_xlsx(diagnostic: Diagnostic, *, include_names: bool = False) -> bytes:
+def export_xlsx(
+    diagnostic: Diagnostic,
+    *,
+    include_names: bool = False,
+    rows: Iterable[Sequence] | None = None,
+    summary: DiagnosticSummary | None = None,
+) -> bytes:
     """A workbook with a "Ratings" sheet (the CSV's rows, scores as numbers and dont_know
     as booleans) and a "Summary" sheet (overall statistics per system and pre-condition;
     a note on its first row, the header on its second).
@@ -252,17 +349,22 @@ def export_xlsx(diagnostic: Diagnostic, *, include_names: bool = False) -> bytes
     holding every cell in memory.
     """
     workbook = Workbook(write_only=True)
+    release = None if summary is None or summary.release is None else summary.release.label
     ratings = workbook.create_sheet("Ratings")
-    ratings.append(_header(include_names))
-    for values in _rating_values(diagnostic, include_names=include_names):
-        ratings.append([_xlsx_text(value) for value in values])
+    ratings.append(_header(include_names, release))
+    for values in _values(diagnostic, include_names=include_names, rows=rows):
+        ratings.append(
+            [_xlsx_text(value) for value in values] + ([_xlsx_text(release)] if release else [])
+        )
 
     summary_sheet = workbook.create_sheet("Summary")
-    summary = diagnostic_summary(diagnostic, include_evidence=False)
+    if summary is None:
+        summary = diagnostic_summary(diagnostic, include_evidence=False)
     summary_sheet.append(
         [
-            f"Systems and breakdowns with fewer than {summary.min_group_size} respondents "
-            "are hidden: their numbers are left empty (see docs/reports.md)."
+            f"{release_text(summary)}. Systems and breakdowns with fewer than "
+            f"{summary.min_group_size} respondents are hidden: their numbers are left empty "
+            "(see docs/reports.md)."
         ]
     )
     summary_sheet.append(list(SUMMARY_COLUMNS))
@@ -300,11 +402,10 @@ def _summary_numbers(stats: Stats | None) -> list[int | float | None]:
 BREAKDOWN_COLUMNS = ("system", "code", "title", "breakdown", "group", *SUMMARY_COLUMNS[3:])
 
 
-def _breakdown_rows(diagnostic: Diagnostic) -> Iterator[list[Any]]:
+def _breakdown_rows(summary: DiagnosticSummary) -> Iterator[list[Any]]:
     """One row per system, pre-condition and group (all respondents, each sector, each
     role), with the numbers of a hidden group left empty: the same suppression as the
     report pages, so these files are safe to give the steering group."""
-    summary = diagnostic_summary(diagnostic, include_evidence=False)
     for system in summary.systems:
         for p in system.preconditions:
             yield [system.name, p.code, p.title, "all", "all", *_summary_numbers(p.overall)]
@@ -316,30 +417,40 @@ def _breakdown_rows(diagnostic: Diagnostic) -> Iterator[list[Any]]:
                 yield [system.name, p.code, p.title, "role", role, *numbers]
 
 
-def export_summary_csv_rows(diagnostic: Diagnostic) -> Iterator[list[Any]]:
-    yield list(BREAKDOWN_COLUMNS)
-    for row in _breakdown_rows(diagnostic):
-        yield [safe_cell(value) for value in row]
+def export_summary_csv_rows(
+    diagnostic: Diagnostic, summary: DiagnosticSummary | None = None
+) -> Iterator[list[Any]]:
+    """The breakdown rows; a release's have a last ``release`` column naming it."""
+    if summary is None:
+        summary = diagnostic_summary(diagnostic, include_evidence=False)
+    release = None if summary.release is None else summary.release.label
+    yield [*BREAKDOWN_COLUMNS, *(("release",) if release else ())]
+    for row in _breakdown_rows(summary):
+        yield [safe_cell(value) for value in (*row, *((release,) if release else ()))]
 
 
-def export_summary_xlsx(diagnostic: Diagnostic, *, include_evidence: bool) -> bytes:
+def export_summary_xlsx(
+    diagnostic: Diagnostic, *, include_evidence: bool, summary: DiagnosticSummary | None = None
+) -> bytes:
     """A "Summary" sheet (the breakdown rows, a note on the first row) and, when the round
-    shares evidence with the steering group, an "Evidence" sheet of unattributed excerpts."""
+    shares evidence with the steering group, an "Evidence" sheet of unattributed excerpts.
+    ``summary`` must hold evidence when ``include_evidence`` is True."""
+    if summary is None:
+        summary = diagnostic_summary(diagnostic, include_evidence=include_evidence)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Summary")
     sheet.append(
         [
-            f"Groups with fewer than {diagnostic.min_group_size} respondents, or with "
-            "nobody, have their numbers left empty (see docs/reports.md)."
+            f"{release_text(summary)}. Groups with fewer than {summary.min_group_size} "
+            "respondents, or with nobody, have their numbers left empty (see docs/reports.md)."
         ]
     )
     sheet.append(list(BREAKDOWN_COLUMNS))
-    for row in _breakdown_rows(diagnostic):
+    for row in _breakdown_rows(summary):
         sheet.append([_xlsx_text(value) for value in row])
     if include_evidence:
         evidence_sheet = workbook.create_sheet("Evidence")
         evidence_sheet.append(["system", "code", "title", "evidence"])
-        summary = diagnostic_summary(diagnostic, include_evidence=True)
         for system in summary.systems:
             for p in system.preconditions:
                 for text in p.evidence:

@@ -449,6 +449,18 @@ def _intro(summary: DiagnosticSummary) -> list[str]:
             f" {'One system is' if hidden == 1 else f'{hidden} systems are'} hidden for "
             "that reason."
         )
+    if summary.release is not None:
+        paragraphs.append(
+            f"These figures are those of the {summary.release.label[0].lower()}"
+            f"{summary.release.label[1:]}."
+            + (
+                " It is an interim release: the round is still open, and the figures will "
+                "change at the next release."
+                if summary.release.kind == "interim"
+                else ""
+            )
+        )
+    paragraphs.extend(summary.hidden_by_rule)
     if summary.previous_title:
         paragraphs.append(
             "Where the same system was assessed in the previous round, changes of "

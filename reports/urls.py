@@ -23,5 +23,8 @@ urlpatterns = [
     path("<slug:slug>/", views.diagnostic_report, name="diagnostic"),
     path("<slug:slug>/report.pdf", views.report_pdf, name="pdf"),
     path("<slug:slug>/export.<export_format:fmt>", views.report_export, name="export"),
+    # Facilitators only. A dot cannot be in a system's slug, so these never hide one.
+    path("<slug:slug>/release.publish", views.release_publish, name="release_publish"),
+    path("<slug:slug>/evidence.html", views.raw_evidence, name="evidence"),
     path("<slug:slug>/<slug:system_slug>/", views.system_report, name="system"),
 ]

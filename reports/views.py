@@ -1,10 +1,11 @@
 """Report pages for facilitators and steering members: the narrative report, one system
 in depth, the PDF board paper and the exports.
 
-Views are thin: statistics come from ``reports.aggregate``, words from
-``reports.narrative``, figures from ``reports.charts`` and ``reports.svg``. Every view
-reaches the diagnostic through ``diagnostic_for_reader`` (404 for anyone else) and is
-never cached, since reports can hold evidence.
+Views are thin: which figures a reader sees comes from ``reports.releases`` (a release,
+or live figures for facilitators of an attributed round), statistics from
+``reports.aggregate``, words from ``reports.narrative``, figures from ``reports.charts``
+and ``reports.svg``. Every view reaches the diagnostic through ``diagnostic_for_reader``
+(404 for anyone else) and is never cached, since reports can hold evidence.
 """
 
 from __future__ import annotations
@@ -12,20 +13,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import weasyprint
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from weasyprint.urls import URLFetcher
 
 from preconditions.models import Precondition
-from surveys.access import diagnostic_for_reader
-from surveys.models import AuditEvent, Diagnostic
+from surveys import confidentiality
+from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
+from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
-from . import aggregate, exports
+from . import exports, releases
 from .aggregate import (
     ROLES,
     SCALE,
@@ -44,6 +50,7 @@ from .charts import (
     radar_description,
     radar_figure,
 )
+from .models import Release
 from .narrative import ROLE_PHRASES, diagnostic_narrative, system_findings
 from .svg import dot_plot_svg, radar_svg
 
@@ -56,11 +63,40 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _may_see_evidence(diagnostic: Diagnostic) -> bool:
     """Evidence appears in reports only when the round promised "unattributed" evidence to
     the steering group; with "ratings only" it stays with facilitators, outside reports."""
-    return diagnostic.confidentiality == Diagnostic.Confidentiality.UNATTRIBUTED
+    return confidentiality.steering_sees_evidence(diagnostic)
 
 
-def _summary(diagnostic: Diagnostic) -> DiagnosticSummary:
-    return aggregate.diagnostic_summary(diagnostic, include_evidence=_may_see_evidence(diagnostic))
+def _reader_view(
+    request: HttpRequest, diagnostic: Diagnostic, is_facilitator: bool, *, evidence: bool = True
+) -> releases.ReaderView:
+    """The figures this reader may see (``?release=N`` for an earlier release, and
+    ``?release=live`` for live figures where allowed): see ``reports.releases``."""
+    return releases.reader_view(
+        diagnostic,
+        user=request.user,
+        is_facilitator=is_facilitator,
+        requested=request.GET.get("release"),
+        include_evidence=evidence and _may_see_evidence(diagnostic),
+    )
+
+
+def _not_released(
+    request: HttpRequest, diagnostic: Diagnostic, is_facilitator: bool, *, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "reports/not_released.html",
+        {"diagnostic": diagnostic, "is_facilitator": is_facilitator},
+        status=status,
+    )
+
+
+def _release_context(view: releases.ReaderView, is_facilitator: bool) -> dict:
+    return {
+        "reader": view,
+        "release_param": view.param,
+        "can_publish": is_facilitator,
+    }
 
 
 def _preconditions(diagnostic: Diagnostic) -> dict[str, Precondition]:
@@ -144,9 +180,14 @@ def _switcher(
 @login_required
 @never_cache
 def report_index(request: HttpRequest) -> HttpResponse:
+    latest = Release.objects.filter(diagnostic=OuterRef("pk")).order_by("-number")
     diagnostics = (
         Diagnostic.objects.for_reader(request.user)
         .select_related("place")
+        .annotate(
+            release_number=Subquery(latest.values("number")[:1]),
+            release_kind=Subquery(latest.values("kind")[:1]),
+        )
         .order_by("place__name", "-created_at")
     )
     return render(request, "reports/index.html", {"diagnostics": diagnostics})
@@ -156,7 +197,10 @@ def report_index(request: HttpRequest) -> HttpResponse:
 @never_cache
 def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
-    summary = _summary(diagnostic)
+    reader = _reader_view(request, diagnostic, is_facilitator)
+    if reader.summary is None:
+        return _not_released(request, diagnostic, is_facilitator)
+    summary = reader.summary
     narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
     view, chosen, panels = _switcher(request, summary)
     sections = [
@@ -177,6 +221,7 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_system": chosen,
             "panels": panels,
             "show_evidence": _may_see_evidence(diagnostic),
+            **_release_context(reader, is_facilitator),
         },
     )
 
@@ -228,7 +273,10 @@ def _role_columns(system: SystemSummary) -> dict[str, str]:
 @never_cache
 def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
     diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
-    summary = _summary(diagnostic)
+    reader = _reader_view(request, diagnostic, is_facilitator)
+    if reader.summary is None:
+        return _not_released(request, diagnostic, is_facilitator)
+    summary = reader.summary
     system = next((s for s in summary.systems if s.slug == system_slug), None)
     if system is None:
         raise Http404("No such system in this diagnostic")
@@ -260,6 +308,7 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
             "by_sector": _breakdown(system, "by_sector", _sector_columns(system)),
             "by_role": _breakdown(system, "by_role", _role_columns(system)),
             "show_evidence": _may_see_evidence(diagnostic),
+            **_release_context(reader, is_facilitator),
         },
     )
 
@@ -291,8 +340,11 @@ def _no_fetching() -> URLFetcher:
 @login_required
 @never_cache
 def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
-    diagnostic, _is_facilitator = diagnostic_for_reader(request, slug)
-    summary = _summary(diagnostic)
+    diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
+    reader = _reader_view(request, diagnostic, is_facilitator)
+    if reader.summary is None:
+        return _not_released(request, diagnostic, is_facilitator, status=404)
+    summary = reader.summary
     narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
     sections = [
         {
@@ -322,9 +374,16 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     pdf = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetching()).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{diagnostic.slug}-report.pdf"
+        True, f"{diagnostic.slug}-{_file_stem(reader)}report.pdf"
     )
     return response
+
+
+def _file_stem(reader: releases.ReaderView) -> str:
+    """``interim-2-``, ``final-3-`` or ``live-``: which figures a file holds."""
+    if reader.release is None:
+        return "live-"
+    return f"{reader.release.kind}-{reader.release.number}-"
 
 
 # --- exports -------------------------------------------------------------------------
@@ -335,31 +394,47 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     """JSON: the suppressed summary, for every reader. CSV and Excel: for steering members
     the suppressed summary by sector and role; for facilitators the ratings row by row
-    (or the summary with ``?kind=summary``). Names only for a facilitator who asks with
-    ``?include_names=1``."""
+    (or the summary with ``?kind=summary``). All from the release the reader sees (live
+    only for facilitators of an attributed round). Row by row, a sector or role is named
+    only for groups of at least k; names only in the attributed mode, from live figures,
+    for a facilitator who asks with ``?include_names=1``."""
     diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
     row_by_row = is_facilitator and request.GET.get("kind") != "summary"
     include_names = row_by_row and request.GET.get("include_names") == "1"
+    evidence = fmt == "xlsx" and not row_by_row
+    reader = _reader_view(request, diagnostic, is_facilitator, evidence=evidence)
+    if include_names and not reader.live:
+        raise Http404("Names are exported only in the attributed mode, from live figures")
+    if reader.summary is None:
+        return _not_released(request, diagnostic, is_facilitator, status=404)
+    summary = reader.summary
     kind = "ratings" if row_by_row else "summary"
-    filename = f"{diagnostic.slug}-{'results' if fmt == 'json' else kind}.{fmt}"
+    stem = _file_stem(reader)
+    filename = f"{diagnostic.slug}-{stem}{'results' if fmt == 'json' else kind}.{fmt}"
+    rows = None
+    if row_by_row and reader.release is not None:
+        rows = releases.release_rows(reader.release)
+    label = None if reader.release is None else summary.release.label  # type: ignore[union-attr]
     if fmt == "json":
         response: HttpResponse = JsonResponse(
-            exports.export_json(diagnostic), json_dumps_params={"ensure_ascii": False}
+            exports.export_json(diagnostic, summary), json_dumps_params={"ensure_ascii": False}
         )
         response["Content-Disposition"] = content_disposition_header(True, filename)
     elif fmt == "csv":
-        rows = (
-            exports.export_csv_rows(diagnostic, include_names=include_names)
+        csv_rows = (
+            exports.export_csv_rows(
+                diagnostic, include_names=include_names, rows=rows, release=label
+            )
             if row_by_row
-            else exports.export_summary_csv_rows(diagnostic)
+            else exports.export_summary_csv_rows(diagnostic, summary)
         )
-        response = exports.csv_streaming_response(rows, filename)
+        response = exports.csv_streaming_response(csv_rows, filename)
     elif fmt == "xlsx":
         content = (
-            exports.export_xlsx(diagnostic, include_names=include_names)
+            exports.export_xlsx(diagnostic, include_names=include_names, rows=rows, summary=summary)
             if row_by_row
             else exports.export_summary_xlsx(
-                diagnostic, include_evidence=_may_see_evidence(diagnostic)
+                diagnostic, include_evidence=_may_see_evidence(diagnostic), summary=summary
             )
         )
         response = HttpResponse(content, content_type=XLSX_TYPE)
@@ -375,6 +450,93 @@ def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
             "format": fmt,
             "kind": kind if fmt != "json" else "summary",
             "names": include_names,
+            "release": reader.param,
         },
     )
     return response
+
+
+# --- releases and the raw evidence (facilitators) -------------------------------------
+
+
+@login_required
+@require_POST
+def release_publish(request: HttpRequest, slug: str) -> HttpResponse:
+    """Publish an interim release, or say why the differencing rule refuses it."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    try:
+        release = releases.release_publish(
+            diagnostic=diagnostic, kind=Release.Kind.INTERIM, actor=request.user
+        )
+    except releases.ReleaseRefused as refused:
+        messages.error(request, "The interim release was not published. " + str(refused))
+        return redirect(reverse("reports:diagnostic", args=[diagnostic.slug]) + "#releases")
+    messages.success(request, f"Published: {release.label}.")
+    return redirect(
+        reverse("reports:diagnostic", args=[diagnostic.slug]) + f"?release={release.number}"
+    )
+
+
+def _evidence_rows(
+    diagnostic: Diagnostic, reader: releases.ReaderView, system_name: str
+) -> list[dict]:
+    """The raw evidence of one system: a release's rows, or live rows (attributed mode),
+    each with a sector or role only where that group has at least k respondents."""
+    if reader.release is not None:
+        source = releases.release_rows(reader.release)
+    else:
+        source = list(exports._rating_values(diagnostic, include_names=False))
+    sectors, roles = dict(Sector.choices), dict(Role.choices)
+    return [
+        {
+            "code": code,
+            "title": title,
+            "score": score,
+            "dont_know": dont_know,
+            "evidence": text,
+            "who": ", ".join(filter(None, [sectors.get(sector), roles.get(role)])),
+        }
+        for system, code, title, sector, role, score, dont_know, text in source
+        if system == system_name and text.strip()
+    ]
+
+
+@login_required
+@never_cache
+def raw_evidence(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every example partners gave for one system, for facilitators preparing a workshop:
+    from the release in the anonymous mode, with a sector or role only for groups of at
+    least k, never a name. Every reading is audited."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    reader = releases.reader_view(
+        diagnostic,
+        user=request.user,
+        is_facilitator=True,
+        requested=request.GET.get("release"),
+        include_evidence=False,
+        compare=False,
+    )
+    systems = list(diagnostic.systems.order_by("name"))
+    system = next((s for s in systems if s.slug == request.GET.get("system")), None)
+    rows: list[dict] = []
+    if system is not None and (reader.live or reader.release is not None):
+        rows = _evidence_rows(diagnostic, reader, system.name)
+        AuditEvent.objects.create(
+            diagnostic=diagnostic,
+            place=diagnostic.place,
+            actor=request.user,
+            action=AuditEvent.Action.EVIDENCE_READ,
+            detail={"system": system.name, "excerpts": len(rows), "release": reader.param},
+        )
+    return render(
+        request,
+        "reports/evidence.html",
+        {
+            "diagnostic": diagnostic,
+            "systems": systems,
+            "system": system,
+            "rows": rows,
+            "is_facilitator": True,
+            **_release_context(reader, True),
+        },
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -168,11 +169,26 @@ def diagnostic_open(*, diagnostic: Diagnostic, actor) -> None:
         )
 
 
+# Called as a round closes, inside the same transaction: ``reports`` registers its final
+# release here (ReportsConfig.ready), so surveys never imports reports (dependencies
+# point reports -> surveys -> preconditions). A hook that raises stops the close.
+CLOSE_HOOKS: list[Callable[..., None]] = []
+
+
+def register_close_hook(hook: Callable[..., None]) -> None:
+    """Call ``hook(diagnostic=..., actor=...)`` whenever a round closes."""
+    if hook not in CLOSE_HOOKS:
+        CLOSE_HOOKS.append(hook)
+
+
 def diagnostic_close(*, diagnostic: Diagnostic, actor) -> None:
     if diagnostic.status == Diagnostic.Status.OPEN:
-        diagnostic.status = Diagnostic.Status.CLOSED
-        diagnostic.closed_at = timezone.now()
-        diagnostic.save(update_fields=["status", "closed_at"])
-        AuditEvent.objects.create(
-            diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.CLOSED
-        )
+        with transaction.atomic():
+            diagnostic.status = Diagnostic.Status.CLOSED
+            diagnostic.closed_at = timezone.now()
+            diagnostic.save(update_fields=["status", "closed_at"])
+            AuditEvent.objects.create(
+                diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.CLOSED
+            )
+            for hook in CLOSE_HOOKS:
+                hook(diagnostic=diagnostic, actor=actor)

@@ -388,6 +388,7 @@ class AuditEvent(models.Model):
         ROLE_CHANGED = "role_changed", "Changed who has access"
         PERSONAL_DATA_ERASED = "personal_data_erased", "Erased personal data"
         RESPONSES_WITHDRAWN = "responses_withdrawn", "A partner withdrew their responses"
+        RELEASED = "released", "Released results"
 
     diagnostic = models.ForeignKey(
         Diagnostic, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"

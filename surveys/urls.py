@@ -46,11 +46,6 @@ manage_patterns = [
     path("d/<slug:slug>/audit/", facilitator.diagnostic_audit, name="diagnostic_audit"),
     path("d/<slug:slug>/erase/", facilitator.diagnostic_erase, name="diagnostic_erase"),
     path(
-        "d/<slug:slug>/evidence/",
-        facilitator.diagnostic_evidence,
-        name="diagnostic_evidence",
-    ),
-    path(
         "d/<slug:slug>/invitations/",
         facilitator.invitation_list,
         name="invitation_list",

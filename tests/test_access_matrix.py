@@ -19,6 +19,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from reports.releases import release_publish
 from surveys.invitations import invitation_token
 from surveys.models import PendingImport
 
@@ -84,7 +85,6 @@ MATRIX: dict[str, Route] = {
     "surveys:diagnostic_access": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:diagnostic_audit": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:diagnostic_erase": Route(FACILITATOR_X, args="diagnostic"),
-    "surveys:diagnostic_evidence": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_list": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_create": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),
@@ -117,6 +117,8 @@ MATRIX: dict[str, Route] = {
     "reports:system": Route(READERS_X, args="diagnostic,system"),
     "reports:pdf": Route(READERS_X, args="diagnostic"),
     "reports:export": Route(READERS_X, args="diagnostic,format"),
+    "reports:evidence": Route(FACILITATOR_X, args="diagnostic"),
+    "reports:release_publish": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
 }
 
 
@@ -147,6 +149,7 @@ def world(framework):
     organisation = make_organisation(place_x, "public")
     diagnostic = make_diagnostic(place_x, framework, systems=[system], status="open")
     diagnostic.steering_members.add(steering_x)
+    release_publish(diagnostic=diagnostic, kind="interim", actor=facilitator_x)
     invitation = make_invitation(diagnostic, organisation=organisation, email="p@example.org")
     # An attributed round, for the pages that exist only there.
     attributed = make_diagnostic(

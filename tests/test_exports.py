@@ -135,7 +135,8 @@ def test_other_cells_are_left_alone(value):
 def test_json_has_exactly_the_documented_keys(diagnostic, findings):
     data = export_json(diagnostic)
 
-    assert set(data) == {"diagnostic", "min_group_size", "systems"}
+    assert set(data) == {"diagnostic", "min_group_size", "release", "previous_round", "systems"}
+    assert data["release"] is None  # live figures: exports of a release name it
     assert (data["diagnostic"], data["min_group_size"]) == (diagnostic.slug, 3)
     for system in data["systems"]:
         assert set(system) == {

@@ -114,7 +114,7 @@ def test_opening_and_closing_a_round(client, facilitator, place, framework):
     assert diagnostic.status == "closed"
     assert list(
         AuditEvent.objects.filter(diagnostic=diagnostic).values_list("action", flat=True)
-    ) == ["closed", "opened"]
+    ) == ["released", "closed", "opened"]  # closing makes the final release
     # A GET only asks for confirmation (tests/test_facilitator_setup.py): nothing changes.
     assert client.get(reverse("surveys:diagnostic_open", args=[diagnostic.slug])).status_code == 200
     diagnostic.refresh_from_db()

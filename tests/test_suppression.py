@@ -15,6 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reports.aggregate import ROLES, SECTORS, diagnostic_summary, suppressed_cells
+from reports.releases import reader_view, release_publish
+from surveys.diagnostics import diagnostic_close
 from tests.factories import (
     make_diagnostic,
     make_place,
@@ -212,6 +214,16 @@ def test_a_hidden_system_shows_no_evidence(framework):
 # --- comparison with the previous round ----------------------------------------------
 
 
+def compared(earlier, later):
+    """The later round as a facilitator reads it: the earlier round closed (its final
+    release made), the later one released; rounds are compared from their releases."""
+    diagnostic_close(diagnostic=earlier, actor=None)
+    release_publish(diagnostic=later, kind="interim", actor=None)
+    return reader_view(
+        later, user=None, is_facilitator=True, requested=None, include_evidence=False
+    ).summary
+
+
 def two_rounds(framework, *, min_group_size: int = 3):
     place = make_place()
     system = make_system(place, "Homelessness")
@@ -234,7 +246,7 @@ def test_the_previous_round_is_compared_when_both_rounds_meet_k(framework):
     make_responses(earlier, system, [{"A": 2}, {"A": 2}, {"A": 3}])
     make_responses(later, system, [{"A": 4}, {"A": 4}, {"A": 5}, {"A": 3}])
 
-    summary = diagnostic_summary(later)
+    summary = compared(earlier, later)
     a = precondition(summary, "A")
 
     assert summary.previous_title == "Spring round"
@@ -251,7 +263,7 @@ def test_no_comparison_when_the_previous_round_has_too_few_ratings(framework):
     make_responses(earlier, system, [{"A": 2, "B": 2}, {"A": 2, "B": 3}, {"A": None, "B": 1}])
     make_responses(later, system, [{"A": 4, "B": 4}] * 3)
 
-    summary = diagnostic_summary(later)
+    summary = compared(earlier, later)
 
     assert precondition(summary, "A").previous is None
     assert precondition(summary, "A").change_in_median is None
@@ -264,7 +276,7 @@ def test_no_comparison_when_the_current_round_has_too_few_ratings(framework):
     make_responses(earlier, system, [{"A": 2}] * 3)
     make_responses(later, system, [{"A": 4}, {"A": 4}, {"A": None}])
 
-    a = precondition(diagnostic_summary(later), "A")
+    a = precondition(compared(earlier, later), "A")
 
     assert a.previous is None
     assert a.change_in_median is None
@@ -275,7 +287,7 @@ def test_no_comparison_when_the_system_was_hidden_in_the_previous_round(framewor
     make_responses(earlier, system, [{"A": 2}] * 3)
     make_responses(later, system, [{"A": 4}] * 4)
 
-    a = precondition(diagnostic_summary(later), "A")
+    a = precondition(compared(earlier, later), "A")
 
     assert a.previous is None
     assert a.change_in_median is None
@@ -286,7 +298,7 @@ def test_no_comparison_when_the_system_is_hidden_now(framework):
     make_responses(earlier, system, [{"A": 2}] * 5)
     make_responses(later, system, [{"A": 4}] * 3)
 
-    summary = diagnostic_summary(later)
+    summary = compared(earlier, later)
 
     assert summary.systems[0].suppressed is True
     assert precondition(summary, "A").previous is None
@@ -295,10 +307,15 @@ def test_no_comparison_when_the_system_is_hidden_now(framework):
 def test_a_round_of_another_place_is_never_the_previous_round(framework):
     earlier, later, system = two_rounds(framework)
     other_place = make_place()
-    make_diagnostic(other_place, framework, created_at=timezone.now() - datetime.timedelta(days=1))
+    other = make_diagnostic(
+        other_place, framework, created_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    diagnostic_close(diagnostic=other, actor=None)  # closed, with a final release
     later.refresh_from_db()
+    make_responses(earlier, system, [{"A": 2}] * 3)
+    make_responses(later, system, [{"A": 4}] * 3)
 
-    assert diagnostic_summary(later).previous_title == "Spring round"
+    assert compared(earlier, later).previous_title == "Spring round"
 
 
 @pytest.mark.parametrize("min_group_size", [3, 5])

@@ -613,3 +613,352 @@ def test_the_attacker_agrees_with_brute_force(measure, hidden_sectors, hidden_ro
     assert (found is not None) == small
     if found is not None:
         assert 0 < sum(measure[c] for c in found) < k
+
+
+# --- over time and across rounds -----------------------------------------------------------
+#
+# *Time.* A reader can keep every release of a round: the attacker subtracts a group's sums
+# in one release from the same group's sums in another. They know who took part in each
+# (facilitators see who submitted and when; partners may say when they answered), so
+# they know whose answers changed between the two (added, edited, withdrawn) and in
+# which sector and role. A leak is a group of sector × role cells whose sums can be
+# worked out from both releases (a linear combination of each release's published
+# groups) and whose changed respondents are between 1 and k - 1: the difference gives
+# their answers. The releases are made as the app makes them (``reports.releases``):
+# an interim release breaking the differencing rule is refused and never seen; the final
+# one hides what breaks it. Derivability is tested by brute force over every subset of
+# the non-empty cells (rounds are drawn with at most ten such cells), with the
+# projection onto each release's published row space.
+#
+# *Rounds.* The previous round's figures reach a reader only from its final release and
+# only where both rounds show the group with at least the larger k: the attacker gets
+# nothing a reader of the previous round could not already read there, and nothing
+# hidden in either round.
+
+from reports.aggregate import DiagnosticSummary  # noqa: E402
+from reports.releases import (  # noqa: E402
+    compare_rounds,
+    contributions_of_frame,
+    differencing_offences,
+    hide_offending,
+)
+
+TIME_EXAMPLES = 200
+SYSTEM = [(1, "System 1", "system-1")]
+
+
+@dataclass
+class Person:
+    id: int
+    sector: str
+    role: str
+    answers: dict[str, tuple[float, bool, str]]  # code -> (score or NaN, don't know, evidence)
+
+
+def frame_of(people: list[Person]) -> pd.DataFrame:
+    rows = [(person, code, answer) for person in people for code, answer in person.answers.items()]
+    return pd.DataFrame(
+        {
+            "diagnostic_id": np.ones(len(rows), dtype=np.int64),
+            "system_id": np.ones(len(rows), dtype=np.int64),
+            "response_id": np.asarray([p.id for p, _c, _a in rows], dtype=np.int64),
+            "sector": pd.Categorical([p.sector for p, _c, _a in rows]),
+            "role": pd.Categorical([p.role for p, _c, _a in rows]),
+            "code": pd.Categorical([c for _p, c, _a in rows]),
+            "score": np.asarray([a[0] for _p, _c, a in rows], dtype=np.float64),
+            "dont_know": np.asarray([a[1] for _p, _c, a in rows], dtype=bool),
+            "evidence": pd.array([a[2] for _p, _c, a in rows], dtype="str"),
+        }
+    )
+
+
+def an_answer(rng: np.random.Generator, dont_know_share: float) -> tuple[float, bool, str]:
+    if rng.random() < dont_know_share:
+        return (np.nan, True, "")
+    evidence = f"Seen {rng.integers(1_000_000)}" if rng.random() < 0.1 else ""
+    return (float(rng.integers(1, 6)), False, evidence)
+
+
+def people_in(
+    rng, sizes: dict[Cell, int], first_id: int, dont_know_share: float, missing: float = 0.05
+) -> list[Person]:
+    people, next_id = [], first_id
+    for (sector, role), size in sizes.items():
+        for _ in range(size):
+            answers = {
+                code: an_answer(rng, dont_know_share) for code in CODES if rng.random() >= missing
+            }
+            people.append(Person(next_id, sector, role, answers))
+            next_id += 1
+    return people
+
+
+def summary_of(people: list[Person], k: int) -> DiagnosticSummary:
+    return DiagnosticSummary(
+        slug="round",
+        title="Round",
+        place="Place",
+        min_group_size=k,
+        systems=summarise_frame(frame_of(people), SYSTEM, PRECONDITIONS, k),
+        previous_title=None,
+    )
+
+
+def contributions(people: list[Person]) -> dict:
+    return contributions_of_frame(frame_of(people), {1: "system-1"})
+
+
+@st.composite
+def a_history(draw):
+    """A round's respondents, then two rounds of changes: late submissions, edits and
+    withdrawals, with a release attempted after each (interim, or final at the end)."""
+    k = draw(st.integers(3, 6), label="k")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    cells = draw(st.lists(st.sampled_from(CELLS), min_size=1, max_size=7, unique=True))
+    sizes_now = st.sampled_from([0, 1, 2, k - 1, k, k + 1, 2 * k, 12])
+    dont_know_share = draw(st.sampled_from([0.0, 0.1, 0.5]), label="don't know")
+    people = people_in(rng, {c: draw(sizes_now) for c in cells}, 1, dont_know_share)
+    states = [people]
+    next_id = 10_000
+    for step in range(2):
+        current = [Person(p.id, p.sector, p.role, dict(p.answers)) for p in states[-1]]
+        withdraw = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3]), label="withdrawals")
+        edit = draw(st.sampled_from([0.0, 0.0, 0.05, 0.5]), label="edits")
+        current = [p for p in current if rng.random() >= withdraw]
+        for person in current:
+            if rng.random() < edit:
+                code = CODES[int(rng.integers(len(CODES)))]
+                person.answers[code] = an_answer(rng, dont_know_share)
+        new_cells = cells + draw(st.lists(st.sampled_from(CELLS), max_size=2, unique=True))
+        arrivals = {
+            c: draw(st.sampled_from([0, 0, 0, 1, k, k + 1]), label="late") for c in new_cells
+        }
+        current += people_in(rng, arrivals, next_id + step * 10_000, dont_know_share)
+        states.append(current)
+    final_at_end = draw(st.booleans(), label="final release at the end")
+    return k, states, final_at_end
+
+
+def releases_made(k: int, states: list[list[Person]], final_at_end: bool) -> list:
+    """The releases a reader can see, made as ``release_publish`` makes them: (summary,
+    the people behind it)."""
+    seen: list[tuple[DiagnosticSummary, list[Person]]] = []
+    for n, people in enumerate(states):
+        summary = summary_of(people, k)
+        offences = [
+            offence
+            for earlier, earlier_people in seen
+            for offence in differencing_offences(
+                earlier=earlier,
+                earlier_contributions=contributions(earlier_people),
+                new=summary,
+                new_contributions=contributions(people),
+                k=k,
+                against=1,
+            )
+        ]
+        final = final_at_end and n == len(states) - 1
+        if offences and not final:
+            event("an interim release refused")
+            continue
+        if offences:
+            event("a final release with groups hidden")
+            summary, _notes = hide_offending(summary, offences)
+        seen.append((summary, people))
+    return seen
+
+
+def published_rows(p, cells: list[Cell]) -> np.ndarray:
+    rows = [np.ones(len(cells))]
+    rows += [
+        np.asarray([c[0] == s for c in cells], dtype=float)
+        for s in SECTORS
+        if p.by_sector[s] is not None
+    ]
+    rows += [
+        np.asarray([c[1] == r for c in cells], dtype=float)
+        for r in ROLES
+        if p.by_role[r] is not None
+    ]
+    return np.vstack(rows)
+
+
+def derivable(rows: np.ndarray, nonempty: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Which groups (0/1 rows over the cells) have sums that follow from the published
+    rows: on the cells with people, the group lies in their row space (elsewhere it does
+    not matter: an empty cell adds nothing)."""
+    if not nonempty.any():
+        return np.ones(len(groups), dtype=bool)
+    a = rows[:, nonempty]
+    projector = np.linalg.pinv(a) @ a
+    g = groups[:, nonempty]
+    return np.all(np.abs(g @ projector - g) < 1e-6, axis=1)
+
+
+def differencing_leaks(first, second, k: int) -> list[str]:
+    (s1, people1), (s2, people2) = first, second
+    (system1,), (system2,) = s1.systems, s2.systems
+    if system1.suppressed or system2.suppressed:
+        return []
+    before = {p.id: p for p in people1}
+    after = {p.id: p for p in people2}
+    cells = sorted({(p.sector, p.role) for p in (*people1, *people2)})
+    index = {cell: i for i, cell in enumerate(cells)}
+    groups = np.asarray(
+        [[mask >> i & 1 for i in range(len(cells))] for mask in range(1, 2 ** len(cells))],
+        dtype=float,
+    )
+    leaks = []
+    for p1, p2 in zip(system1.preconditions, system2.preconditions, strict=True):
+        if p1.overall is None or p2.overall is None:
+            continue
+        code = p1.code
+        changed = np.zeros(len(cells))
+        had1, had2 = np.zeros(len(cells), dtype=bool), np.zeros(len(cells), dtype=bool)
+        for person_id in before.keys() | after.keys():
+            old, new = before.get(person_id), after.get(person_id)
+            old_answer = None if old is None else old.answers.get(code)
+            new_answer = None if new is None else new.answers.get(code)
+            person = new or old
+            if old_answer is not None:
+                had1[index[(person.sector, person.role)]] = True
+            if new_answer is not None:
+                had2[index[(person.sector, person.role)]] = True
+            same = (old_answer is None and new_answer is None) or (
+                old_answer is not None
+                and new_answer is not None
+                and (
+                    np.isnan(old_answer[0])
+                    and np.isnan(new_answer[0])
+                    or old_answer[0] == new_answer[0]
+                )
+                and old_answer[1:] == new_answer[1:]
+            )
+            if not same:
+                changed[index[(person.sector, person.role)]] += 1
+        both = derivable(published_rows(p1, cells), had1, groups) & derivable(
+            published_rows(p2, cells), had2, groups
+        )
+        size = groups @ changed
+        for group in groups[both & (size > 0) & (size < k)][:1]:
+            leaks.append(
+                f"{code}: {[c for c, x in zip(cells, group, strict=True) if x]} "
+                f"changed for {int(group @ changed)} people (k={k})"
+            )
+        if p1.evidence != p2.evidence and changed.sum() < k:
+            # New or withdrawn excerpts are the system's: they must come from k people.
+            leaks.append(f"{code}: the evidence changed with {int(changed.sum())} people")
+    return leaks
+
+
+@settings(
+    max_examples=TIME_EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(history=a_history())
+def test_no_two_releases_give_away_the_answers_of_fewer_than_k_people(history):
+    k, states, final_at_end = history
+    seen = releases_made(k, states, final_at_end)
+    event(f"releases a reader sees: {len(seen)}")
+    for i in range(len(seen)):
+        for j in range(i + 1, len(seen)):
+            leaks = differencing_leaks(seen[i], seen[j], k)
+            assert not leaks, f"releases {i + 1} and {j + 1}: {leaks}"
+
+
+def test_without_the_rule_the_attacker_recovers_one_late_answer():
+    """The attacker is not toothless: with every release published (the rule off), one
+    late submission is given away by the difference of two releases."""
+    rng = np.random.default_rng(1)
+    k = 3
+    people = people_in(rng, {("public", "manager"): 6}, 1, 0.0)
+    later = [*people, *people_in(rng, {("public", "manager"): 1}, 100, 0.0)]
+    first, second = (summary_of(people, k), people), (summary_of(later, k), later)
+
+    assert differencing_leaks(first, second, k)  # the rule off: a leak
+    assert differencing_offences(
+        earlier=first[0],
+        earlier_contributions=contributions(people),
+        new=second[0],
+        new_contributions=contributions(later),
+        k=k,
+        against=1,
+    )  # and the rule refuses that release
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    k_then=st.integers(3, 10),
+    k_now=st.integers(3, 10),
+    reads_both=st.booleans(),
+    data=st.data(),
+)
+def test_a_comparison_shows_nothing_hidden_in_either_round(k_then, k_now, reads_both, data):
+    """Two rounds with their own k; a reader of the current round only gets no previous
+    figures at all, a reader of both only the previous round's own published figures,
+    where both rounds show the pre-condition with at least the larger k."""
+    systems = data.draw(st.sampled_from([(1,), (1, 2)]), label="systems")
+    names = [(s, f"System {s}", f"system-{s}") for s in systems]
+
+    def release(k: int, first_id: int) -> DiagnosticSummary:
+        frame = data.draw(a_round(diagnostic_id=1, first_response_id=first_id, system_ids=systems))
+        return DiagnosticSummary(
+            slug="r",
+            title="R",
+            place="P",
+            min_group_size=k,
+            systems=summarise_frame(frame, names, PRECONDITIONS, k),
+            previous_title=None,
+        )
+
+    then, now = release(k_then, 1), release(k_now, 1_000_000)
+    shown = compare_rounds(now, then, previous_title="Round 1") if reads_both else now
+    earlier = {s.slug: s for s in then.systems}
+    for system in shown.systems:
+        before = {p.code: p for p in earlier[system.slug].preconditions}
+        for p in system.preconditions:
+            if p.previous is None:
+                continue
+            assert reads_both, "a reader of one round got the other's figures"
+            old = before[p.code]
+            assert not earlier[system.slug].suppressed and old.overall is not None
+            assert p.previous == old.overall  # nothing but what round 1's readers see
+            assert p.previous.n >= max(k_then, k_now) and p.overall.n >= max(k_then, k_now)
+            event("a pre-condition compared")
+
+
+def test_a_late_answer_in_a_sector_and_role_combination_is_not_given_away():
+    """Public managers, public frontline workers and voluntary frontline workers: "public
+    minus managers" is the public frontline workers, a group no breakdown shows. Three new
+    managers, three new voluntary workers and one new public frontline worker change every
+    sector and role by at least k, but that combination by one person: the rule checks
+    combinations too, so this interim release is refused."""
+    rng = np.random.default_rng(2)
+    k = 3
+    cells = {("public", "manager"): 3, ("public", "frontline"): 3, ("voluntary", "frontline"): 3}
+    people = people_in(rng, cells, 1, 0.0, missing=0.0)
+    late = {**cells, ("public", "frontline"): 1}
+    later = [*people, *people_in(rng, late, 100, 0.0, missing=0.0)]
+    first, second = (summary_of(people, k), people), (summary_of(later, k), later)
+
+    assert differencing_leaks(first, second, k), "the attacker finds the one new person"
+    offences = differencing_offences(
+        earlier=first[0],
+        earlier_contributions=contributions(people),
+        new=second[0],
+        new_contributions=contributions(later),
+        k=k,
+        against=1,
+    )
+    assert {(o.dimension, o.group) for o in offences} == {("combination", "public/frontline")}
+    hidden, _notes = hide_offending(second[0], offences)
+    assert not differencing_leaks(first, (hidden, later), k)

@@ -49,10 +49,7 @@ from ..models import (
     Diagnostic,
     Invitation,
     Place,
-    Rating,
     Response,
-    Role,
-    Sector,
     System,
 )
 from ..privacy import diagnostic_erase_personal_data, membership_change
@@ -621,56 +618,3 @@ def diagnostic_erase(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return redirect(diagnostic)
     return render(request, "surveys/diagnostic_erase.html", {"diagnostic": diagnostic})
-
-
-@login_required
-@never_cache
-def diagnostic_evidence(request: HttpRequest, slug: str) -> HttpResponse:
-    """The raw evidence of one system, with each answer's sector and role but never a
-    name: for facilitators preparing a workshop. Every reading is audited."""
-    diagnostic = diagnostic_for_facilitator(request, slug)
-    systems = list(diagnostic.systems.all())
-    system = next((s for s in systems if s.slug == request.GET.get("system")), None)
-    rows = []
-    if system is not None:
-        rows = list(
-            Rating.objects.filter(
-                response__diagnostic=diagnostic,
-                response__system=system,
-                response__status=Response.Status.SUBMITTED,
-            )
-            .exclude(evidence="")
-            .order_by("precondition__order", "evidence")
-            .values(
-                "precondition__code",
-                "precondition__title",
-                "score",
-                "dont_know",
-                "evidence",
-                "response__sector",
-                "response__role",
-            )
-        )
-        sectors, roles = dict(Sector.choices), dict(Role.choices)
-        for row in rows:
-            row["who"] = ", ".join(
-                filter(
-                    None, [sectors.get(row["response__sector"]), roles.get(row["response__role"])]
-                )
-            )
-        AuditEvent.objects.create(
-            diagnostic=diagnostic,
-            actor=request.user,
-            action=AuditEvent.Action.EVIDENCE_READ,
-            detail={"system": system.name, "excerpts": len(rows)},
-        )
-    return render(
-        request,
-        "surveys/diagnostic_evidence.html",
-        {
-            "diagnostic": diagnostic,
-            "systems": systems,
-            "system": system,
-            "rows": rows,
-        },
-    )
