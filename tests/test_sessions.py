@@ -1,7 +1,10 @@
-"""Sessions are Django's own database sessions: shared by every app process, so a
-partner can move between them, and ended by deleting the row."""
+"""Sessions are Django's own cached database sessions: in the database (its sessions
+table and its cache table), so shared by every app process and a partner can move
+between them; ending one ends it everywhere."""
 
 from __future__ import annotations
+
+from importlib import import_module
 
 import pytest
 from django.conf import settings
@@ -23,19 +26,19 @@ def invitation(framework):
 
 
 def test_the_app_uses_it(client, invitation):
-    """A partner's session is a row of the database table: another process holding only
-    the cookie reads it, and deleting the row ends it."""
+    """A partner's session is a row of the sessions table: another client holding only
+    the cookie reads it, and ending the session (as signing out does) ends it for both."""
     assert client.get(f"/i/{invitation_token(invitation)}/").status_code == 302
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    session = Session.objects.get(session_key=key)
-    assert session.get_decoded()[PARTNER_SESSION_KEY] == {
+    assert Session.objects.get(session_key=key).get_decoded()[PARTNER_SESSION_KEY] == {
         invitation.public_id: invitation.token_generation
     }
     landing = reverse("surveys:partner_landing", args=[invitation.public_id])
     elsewhere = Client()  # nothing shared with the first client but the cookie
     elsewhere.cookies[settings.SESSION_COOKIE_NAME] = key
     assert elsewhere.get(landing).status_code == 200
-    session.delete()
+    import_module(settings.SESSION_ENGINE).SessionStore(key).delete()
+    assert not Session.objects.filter(session_key=key).exists()
     assert elsewhere.get(landing).status_code == 404
     assert client.get(landing).status_code == 404
 
