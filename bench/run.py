@@ -28,7 +28,7 @@ SIZES = {
 USERS = 50
 PAGE_TARGET_MS = 150
 AGGREGATION_TARGET = 3.0
-SAVE_SHARE_TARGET = 0.5
+SAVE_SHARE_TARGET = 0.4  # issue 12: Django's own sessions, no prepared statements
 SAVE_P95_TARGET_MS = 150
 EXPORT_TARGET_MB = 200
 PAGE_WEIGHT_TARGET_KB = 600
@@ -262,7 +262,8 @@ def verdicts(results: list[SizeResult], exports: list[measure.ExportMemory]) -> 
             verdict(
                 run.rps >= SAVE_SHARE_TARGET * floor,
                 f"{run.name} at {result.name} size: {run.rps:.0f} req/s = "
-                f"{run.rps / floor:.0%} of the minimal save ({floor:.0f}), >= 50%",
+                f"{run.rps / floor:.0%} of the minimal save ({floor:.0f}), "
+                f">= {SAVE_SHARE_TARGET:.0%}",
             )
             verdict(
                 run.p95_ms <= SAVE_P95_TARGET_MS,

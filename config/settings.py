@@ -217,8 +217,10 @@ MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 5 * 1024 * 1024)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Database sessions (shared by every app process), read with plain SQL: config/sessions.py.
-SESSION_ENGINE = "config.sessions"
+# Django's own cached database sessions, shared by every app process: read from the
+# database cache above (one plain SELECT, no ORM query to build: docs/performance.md),
+# written to both it and the sessions table, and read from the table when not cached.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -7,6 +7,8 @@ from preconditions import views as precondition_views
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from .views import PasswordResetView
 
+handler400 = "config.views.bad_request"
+
 urlpatterns = [
     path("", precondition_views.home, name="home"),
     path("preconditions/", include("preconditions.urls")),

@@ -4,6 +4,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.views import defaults
+
+from surveys.models import EVIDENCE_MAX_LENGTH
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -17,3 +22,19 @@ class PasswordResetView(auth_views.PasswordResetView):
             "site_name": "Preconditions",
         }
         return super().form_valid(form)
+
+
+def bad_request(request, exception):
+    """Django's 400 page, or, for a request that asked for JSON (the partner's autosave),
+    a JSON error the page can show: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused
+    before any view runs, so no view can answer it."""
+    if "application/json" not in request.headers.get("Accept", ""):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        message = (
+            "Your answer is too large to save. Shorten the evidence: it can be "
+            f"{EVIDENCE_MAX_LENGTH:,} characters at most."
+        )
+    else:
+        message = "The request could not be read. Please try again."
+    return JsonResponse({"status": "invalid", "message": message, "errors": {}}, status=400)

@@ -7,9 +7,12 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest
 
+from .answers import PartnerLink
 from .models import Diagnostic, Invitation, Place
 
-PARTNER_SESSION_KEY = "partner_invitations"
+# A partner's session: {invitation public id: generation of the link followed}. (The
+# key changed with the generation: sessions of the older list format hold no link.)
+PARTNER_SESSION_KEY = "partner_links"
 
 
 def user_can_create_places(user: AbstractBaseUser) -> bool:
@@ -50,19 +53,38 @@ def diagnostic_for_reader(request: HttpRequest, slug: str) -> tuple[Diagnostic, 
     return diagnostic, is_facilitator
 
 
-def partner_holds_invitation(request: HttpRequest, public_id: str) -> bool:
-    """Whether this browser arrived by this invitation's link (see partner views)."""
-    return public_id in request.session.get(PARTNER_SESSION_KEY, [])
+def partner_link_hold(request: HttpRequest, invitation: Invitation) -> None:
+    """Remember in this browser's session that it followed this invitation's current link."""
+    held = dict(request.session.get(PARTNER_SESSION_KEY, {}))
+    if held.get(invitation.public_id) != invitation.token_generation:
+        # A new session key on arrival: a session fixed by someone else gains nothing.
+        request.session.cycle_key()
+        held.pop(invitation.public_id, None)
+        held[invitation.public_id] = invitation.token_generation
+        request.session[PARTNER_SESSION_KEY] = dict(list(held.items())[-20:])
+
+
+def partner_link(request: HttpRequest, public_id: str) -> PartnerLink:
+    """The link to this invitation that this browser followed (see partner views), or 404.
+    Whether it is still the invitation's current link is checked with the invitation."""
+    held = request.session.get(PARTNER_SESSION_KEY, {})
+    generation = held.get(public_id) if isinstance(held, dict) else None
+    if not isinstance(generation, int):
+        raise Http404("No such invitation")
+    return PartnerLink(public_id=public_id, generation=generation)
 
 
 def invitation_for_partner(request: HttpRequest, public_id: str) -> Invitation:
-    """The invitation this browser holds, having arrived by its link (see partner views)."""
-    if not partner_holds_invitation(request, public_id):
-        raise Http404("No such invitation")
+    """The invitation whose current link this browser followed; 404 once the link has
+    been renewed or revoked (every session opened with the old link ends)."""
+    link = partner_link(request, public_id)
     try:
-        # get() by a unique key: no ORDER BY, unlike first() (this runs on every save).
+        # get() by a unique key: no ORDER BY, unlike first().
         return Invitation.objects.select_related("diagnostic__place", "diagnostic__framework").get(
-            public_id=public_id, token_hash__isnull=False
+            public_id=link.public_id,
+            token_generation=link.generation,
+            token_hash__isnull=False,
+            revoked_at__isnull=True,
         )
     except Invitation.DoesNotExist:
         raise Http404("No such invitation") from None

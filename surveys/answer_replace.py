@@ -2,14 +2,15 @@
 
 While someone types, their browser saves every few seconds, and nearly every save
 replaces an answer they stored a moment before. That case is one ``UPDATE`` whose
-conditions are the checks the full path (``surveys.answers.answer_save`` and the views
-around it) makes, so a row is only written here when the full path would write it too;
-anything else (a first answer, a conflict, a retried request, a closed round, a revoked
-link) writes nothing and the caller takes the full path.
+conditions are the checks of the full path (``surveys.answers``), so a row is only
+written here when the full path would write the same; anything else (a first answer, a
+conflict, a retried request, a closed round, a revoked or renewed link) writes nothing
+and ``surveys.answers.partner_answer_save`` takes the full path. That function is the
+only caller; ``tests/test_save_paths.py`` proves over random states that the two paths
+agree.
 
-Raw SQL, prepared once per PostgreSQL connection, because this is the hot path of a
-workshop: built by the ORM the statement cost more CPU than the rest of the save, and
-PostgreSQL spent more time planning it than running it (docs/performance.md).
+Raw SQL because this is the hot path of a workshop: built by the ORM the same checks
+cost about 3 ms of CPU, the statement 0.1 ms (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.utils import timezone
 
-from config.db import PreparedStatement
-
-from .answers import Answer
 from .models import Diagnostic
+
+if TYPE_CHECKING:
+    from .answers import Answer, PartnerLink
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class Replaced:
 
 # Nested lookups rather than one join of seven tables, which PostgreSQL took 5 ms to
 # plan. A response's diagnostic is its invitation's. An answer equal to the stored one
-# is left to the full path, which stores no new version for it.
+# is left to the full path, which stores no new version for it. The link's generation
+# must be the invitation's: a session opened with a link since renewed writes nothing.
 _REPLACE_SQL = """
 UPDATE surveys_rating
 SET score = %(score)s, dont_know = %(dont_know)s, evidence = %(evidence)s,
@@ -53,6 +56,7 @@ WHERE version = %(version)s
       WHERE response.invitation_id = (
               SELECT invitation.id FROM surveys_invitation invitation
               WHERE invitation.public_id = %(public_id)s
+                AND invitation.token_generation = %(generation)s
                 AND invitation.token_hash IS NOT NULL
                 AND invitation.revoked_at IS NULL
                 AND (SELECT status FROM surveys_diagnostic
@@ -75,27 +79,24 @@ RETURNING (
     LIMIT 1)
 """
 
-
-_REPLACE = PreparedStatement(
-    "surveys_answer_replace",
-    {
-        "postgresql": _REPLACE_SQL.format(json_array_length="jsonb_array_length"),
-        "sqlite": _REPLACE_SQL.format(json_array_length="json_array_length"),
-    },
-)
+_SQL_BY_VENDOR = {
+    "postgresql": _REPLACE_SQL.format(json_array_length="jsonb_array_length"),
+    "sqlite": _REPLACE_SQL.format(json_array_length="json_array_length"),
+}
 
 
 def stored_answer_replace(
-    *, public_id: str, system_slug: str, code: str, answer: Answer, expected_version: int
+    *, link: PartnerLink, system_slug: str, code: str, answer: Answer, expected_version: int
 ) -> Replaced | None:
     """Replace the partner's stored answer to this step when the page they edited showed
-    the stored version, their invitation is valid and includes the system, the round is
-    open and the indicators ticked are the pre-condition's own; otherwise write nothing
-    and return None. The caller has checked that this browser holds the invitation.
+    the stored version, their link is the invitation's current one and not revoked, the
+    invitation includes the system, the round is open and the indicators ticked are the
+    pre-condition's own; otherwise write nothing and return None.
 
     One statement is atomic without a transaction around it; a concurrent save of the
     same row waits for it, then finds the version moved on and writes nothing.
     """
+    assert answer.evidence is not None  # a refused text goes to the full path
     now = timezone.now()
     params = {
         "score": answer.score,
@@ -104,14 +105,15 @@ def stored_answer_replace(
         "indicators_seen": json.dumps(answer.indicators_seen),
         "now": connection.ops.adapt_datetimefield_value(now),
         "version": expected_version,
-        "public_id": public_id,
+        "public_id": link.public_id,
+        "generation": link.generation,
         "open": Diagnostic.Status.OPEN.value,
         "system_slug": system_slug,
         "code": code,
         "highest_indicator": max(answer.indicators_seen, default=-1),
     }
     with connection.cursor() as cursor:
-        _REPLACE.execute(cursor, params)
+        cursor.execute(_SQL_BY_VENDOR[connection.vendor], params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -30,7 +30,7 @@ from config.forms import (
 from preconditions.models import Precondition
 
 from . import confidentiality, place_setup
-from .answers import Answer
+from .answers import Answer, Submission
 from .models import (
     DEFAULT_MIN_GROUP_SIZE,
     EVIDENCE_MAX_LENGTH,
@@ -558,23 +558,37 @@ def _indicator_indexes() -> list[tuple[int, int]]:
     return [(i, i) for i in range(INDICATOR_INDEXES_MAX)]
 
 
+class EvidenceField(forms.CharField):
+    """Free text counted as the browser counts it: a browser sends each line break as
+    CR LF but counts it as one character (``textarea.value`` holds LF only), so line
+    breaks are made LF before the length is checked, and stored so."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class AnswerForm(forms.Form):
-    """What a partner sends for one pre-condition, validated without the pre-condition:
-    the background save (``surveys.answer_replace.stored_answer_replace``) reads nothing before
-    it writes. ``StepForm`` adds the page around it."""
+    """What a partner sends for one pre-condition, validated without the pre-condition
+    (the usual save reads nothing before it writes: ``surveys.answers``); the save checks
+    the indicators against the pre-condition's own. ``StepForm`` adds the page around it."""
 
     answer = forms.ChoiceField(
         widget=forms.RadioSelect,
         required=False,
         choices=_answer_values,
     )
-    evidence = forms.CharField(
+    evidence = EvidenceField(
         label="Evidence and examples (optional)",
         required=False,
         max_length=EVIDENCE_MAX_LENGTH,
         validators=[prohibit_surrogates],
         widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         help_text="What have you seen that makes you say this? Please do not name people.",
+        error_messages={
+            "max_length": "Evidence must be %(limit_value)s characters or fewer "
+            "(it has %(show_value)s)"
+        },
     )
     indicators_seen = forms.TypedMultipleChoiceField(
         label="Which of these have you seen in this system? (optional)",
@@ -599,18 +613,24 @@ class AnswerForm(forms.Form):
             return None, True
         return (int(raw), False) if raw else (None, False)
 
-    def to_answer(self, indicator_count: int | None = None) -> Answer:
-        """The validated answer; with ``indicator_count`` (the pre-condition's), only
-        the indicators it has. (Without, the background save checks them itself.)"""
+    def submission(self) -> Submission:
+        """What can be stored of what was sent. Only a refused text still lets the rest
+        be stored (the stored evidence is kept): an over-long text never loses the score."""
+        valid = self.is_valid()
+        errors = {name: [str(e) for e in errors] for name, errors in self.errors.items()}
+        version = self.cleaned_data.get("version")
+        if not valid and set(errors) != {"evidence"}:
+            return Submission(answer=None, expected_version=version, errors=errors)
         score, dont_know = self.answer_value()
-        seen = sorted(set(self.cleaned_data["indicators_seen"]))
-        if indicator_count is not None:
-            seen = [i for i in seen if i < indicator_count]
-        return Answer(
-            score=score,
-            dont_know=dont_know,
-            evidence=self.cleaned_data["evidence"],
-            indicators_seen=seen,
+        return Submission(
+            answer=Answer(
+                score=score,
+                dont_know=dont_know,
+                evidence=self.cleaned_data["evidence"] if valid else None,
+                indicators_seen=sorted(set(self.cleaned_data["indicators_seen"])),
+            ),
+            expected_version=version,
+            errors=errors,
         )
 
 

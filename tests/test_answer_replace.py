@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys.answer_replace import stored_answer_replace
-from surveys.answers import Answer
-from surveys.invitations import invitation_revoke, invitation_token
+from surveys.answers import Answer, PartnerLink
+from surveys.invitations import invitation_renew_link, invitation_revoke, invitation_token
 from surveys.models import Diagnostic, Invitation, Rating
 
 from .factories import make_diagnostic, make_invitation, make_place, make_system
@@ -42,9 +42,11 @@ def stored(invitation, system, code="A") -> Rating:
     )
 
 
-def replace(invitation, system, code="A", answer=NEW, version=1):
+def replace(invitation, system, code="A", answer=NEW, version=1, generation=None):
+    if generation is None:
+        generation = Invitation.objects.get(pk=invitation.pk).token_generation
     return stored_answer_replace(
-        public_id=invitation.public_id,
+        link=PartnerLink(invitation.public_id, generation),
         system_slug=system.slug,
         code=code,
         answer=answer,
@@ -70,8 +72,13 @@ def test_the_usual_save_replaces_the_answer_and_says_where_to_go_next(partner):
 
 def test_the_last_step_has_no_next_code(partner, client):
     invitation, system = partner
-    assert client.post(step_url(invitation, system, "I"), {"answer": "3", "version": 0})
-    assert replace(invitation, system, code="I").next_code is None
+    first = client.post(step_url(invitation, system, "I"), {"answer": "3", "version": 0})
+    assert first.status_code == 302
+    assert stored(invitation, system, "I").version == 1
+    replaced = replace(invitation, system, code="I")
+    assert replaced is not None
+    assert (replaced.version, replaced.next_code) == (2, None)
+    assert stored(invitation, system, "I").score == 4
 
 
 def test_dont_know_is_stored_without_a_score(partner):
@@ -102,10 +109,15 @@ def _system_taken_out_of_the_round(invitation, system):
     invitation.diagnostic.systems.remove(system)
 
 
+def _renew(invitation, system):
+    invitation_renew_link(invitation=invitation, actor=None)
+
+
 @pytest.mark.parametrize(
     "change",
     [
         _revoke,
+        _renew,
         _erase_link,
         _close,
         _system_taken_off_the_invitation,
@@ -114,8 +126,9 @@ def _system_taken_out_of_the_round(invitation, system):
 )
 def test_nothing_is_written_when_the_full_path_would_refuse(partner, change):
     invitation, system = partner
+    generation = invitation.token_generation  # what the partner's session holds
     change(invitation, system)
-    assert replace(invitation, system) is None
+    assert replace(invitation, system, generation=generation) is None
     assert stored(invitation, system).version == 1
 
 
@@ -155,9 +168,10 @@ def test_a_usual_save_reads_the_session_and_makes_one_statement(partner, client)
     assert reply.json()["status"] == "saved"
     assert reply.json()["version"] == 2
     statements = [q["sql"] for q in queries.captured_queries]
-    assert sum("django_session" in sql for sql in statements) == 1
-    others = [sql for sql in statements if "django_session" not in sql]
-    assert len([sql for sql in others if not sql.startswith("PREPARE")]) == 1, statements
+    # The session, from the database cache (cached_db sessions), then the one UPDATE.
+    assert len(statements) == 2, statements
+    assert "preconditions_cache" in statements[0], statements
+    assert statements[1].lstrip().startswith("UPDATE surveys_rating"), statements
 
 
 def test_the_step_button_takes_the_usual_path_and_goes_on(partner, client):
@@ -174,11 +188,12 @@ def test_the_step_button_takes_the_usual_path_and_goes_on(partner, client):
 
 def test_the_last_steps_button_goes_to_the_review(partner, client):
     invitation, system = partner
-    assert client.post(step_url(invitation, system, "I"), {"answer": "3", "version": 0})
+    review = reverse("surveys:partner_review", args=[invitation.public_id, system.slug])
+    first = client.post(step_url(invitation, system, "I"), {"answer": "3", "version": 0})
+    assert (first.status_code, first["Location"]) == (302, review)  # the full path
     reply = client.post(step_url(invitation, system, "I"), {"answer": "4", "version": 1})
-    assert reply["Location"] == reverse(
-        "surveys:partner_review", args=[invitation.public_id, system.slug]
-    )
+    assert (reply.status_code, reply["Location"]) == (302, review)  # the usual path
+    assert stored(invitation, system, "I").version == 2
 
 
 def test_the_usual_path_needs_the_session_too(partner, client):
@@ -232,83 +247,3 @@ def test_a_version_beyond_any_stored_is_refused_not_an_error(partner, client):
     step = client.post(step_url(invitation, system, "A"), {"answer": "5", "version": 10**30})
     assert step.status_code == 400
     assert stored(invitation, system).version == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_postgresql_prepares_the_statement_once_per_connection(partner):
-    """Outside a transaction, as a request's save runs."""
-    invitation, system = partner
-    connection.close()  # a new connection, as a new worker process would have
-    with CaptureQueriesContext(connection) as queries:
-        for version in (1, 2, 3):
-            answer = Answer(score=version + 2, dont_know=False, evidence="", indicators_seen=[])
-            assert replace(invitation, system, answer=answer, version=version) is not None
-    statements = [q["sql"] for q in queries.captured_queries]
-    assert sum(sql.startswith("PREPARE") for sql in statements) == 1, statements
-    assert sum(sql.startswith("EXECUTE") for sql in statements) == 3, statements
-    assert stored(invitation, system).score == 5
-
-
-@pytest.mark.postgres
-def test_inside_a_transaction_the_statement_is_not_prepared(partner):
-    invitation, system = partner
-    with CaptureQueriesContext(connection) as queries:
-        assert replace(invitation, system) is not None
-    assert [q["sql"].lstrip()[:20] for q in queries.captured_queries] == ["UPDATE surveys_ratin"]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_postgresql_falls_back_to_plain_sql_when_the_prepared_statement_is_gone(partner):
-    """As behind a pooler in transaction mode, where the server connection changes."""
-    invitation, system = partner
-    assert replace(invitation, system, version=1) is not None  # prepared now
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE surveys_answer_replace")
-    answer = Answer(score=1, dont_know=False, evidence="", indicators_seen=[])
-    with CaptureQueriesContext(connection) as queries:
-        assert replace(invitation, system, answer=answer, version=2) is not None
-    assert stored(invitation, system).score == 1
-    assert queries.captured_queries[-1]["sql"].lstrip().startswith("UPDATE surveys_rating")
-    # The next save prepares it again.
-    answer = Answer(score=3, dont_know=False, evidence="", indicators_seen=[])
-    with CaptureQueriesContext(connection) as queries:
-        assert replace(invitation, system, answer=answer, version=3) is not None
-    assert [q["sql"][:7] for q in queries.captured_queries] == ["PREPARE", "EXECUTE"]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_postgresql_uses_a_statement_prepared_before_on_the_server_connection(partner):
-    """As behind a pooler, which may hand this app a server connection where the
-    statement was prepared already (PREPARE answers "already exists")."""
-    invitation, system = partner
-    assert replace(invitation, system, version=1) is not None  # prepared now
-    connection.prepared_statements.clear()  # the app no longer knows
-    answer = Answer(score=5, dont_know=False, evidence="", indicators_seen=[])
-    assert replace(invitation, system, answer=answer, version=2) is not None
-    assert stored(invitation, system).score == 5
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_postgresql_replaces_a_statement_made_stale_by_a_table_change(partner):
-    """A migration changed a table under a long-lived connection: PostgreSQL refuses the
-    old prepared statement ("cached plan must not change result type")."""
-    invitation, system = partner
-    assert replace(invitation, system, version=1) is not None  # prepared now
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE preconditions_precondition ALTER COLUMN code TYPE text")
-    try:
-        answer = Answer(score=5, dont_know=False, evidence="", indicators_seen=[])
-        replaced = replace(invitation, system, answer=answer, version=2)
-        assert replaced is not None and replaced.next_code == "B"
-        answer = Answer(score=1, dont_know=False, evidence="", indicators_seen=[])
-        assert replace(invitation, system, answer=answer, version=3) is not None
-        assert stored(invitation, system).score == 1
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ALTER TABLE preconditions_precondition ALTER COLUMN code TYPE varchar(1)"
-            )

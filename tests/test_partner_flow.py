@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -93,7 +95,11 @@ def test_answers_save_step_by_step_and_resume_in_another_browser(client, invitat
     arrive(other_device, invitation)
     page = other_device.get(step_url(invitation, system, "A")).content.decode()
     assert "Joint panel meets weekly" in page
-    assert 'value="4"\n    \n    checked' in page or 'value="4"' in page
+    checked = re.findall(r'<input[^>]*name="answer"[^>]*>', page)
+    assert [tag for tag in checked if "checked" in tag] == [
+        tag for tag in checked if 'value="4"' in tag
+    ], checked
+    assert len([tag for tag in checked if "checked" in tag]) == 1
     rating = Rating.objects.get(precondition__code="B")
     assert rating.dont_know and rating.score is None
     landing = other_device.get(reverse("surveys:partner_landing", args=[invitation.public_id]))
@@ -191,13 +197,99 @@ def test_autosave_answers_in_json_and_detects_conflicts(client, invitation):
     assert invalid.status_code == 400
 
 
-def test_evidence_longer_than_the_limit_is_refused_with_a_message(client, invitation):
+def test_evidence_longer_than_the_limit_is_refused_but_the_score_is_kept(client, invitation):
     system = invitation.systems.get(name="Homelessness")
     arrive(client, invitation)
+    answer(client, invitation, system, "A", "2", evidence="Short and stored")
     response = answer(client, invitation, system, "A", "3", evidence="x" * 5001)
     assert response.status_code == 400
-    assert "govuk-error-summary" in response.content.decode()
+    page = response.content.decode()
+    assert "govuk-error-summary" in page
+    assert "Evidence must be 5000 characters or fewer (it has 5001)" in page
+    assert "Your rating is saved" in page
+    assert "x" * 5001 in page  # the text is kept in the page, to shorten
+    # The page now holds the stored version: saving the shortened text is no conflict.
+    assert 'name="version" value="2"' in page
+    rating = Rating.objects.get()
+    assert (rating.score, rating.evidence, rating.version) == (3, "Short and stored", 2)
+    shortened = answer(client, invitation, system, "A", "3", evidence="x" * 5000, version=2)
+    assert shortened.status_code == 302
+    assert Rating.objects.get().evidence == "x" * 5000
+
+
+def test_line_breaks_count_as_the_browser_counts_them(client, invitation):
+    """A browser sends each line break as CR LF but counts it as one character."""
+    system = invitation.systems.get(name="Homelessness")
+    arrive(client, invitation)
+    lines = ["y" * 99] * 50  # 50 lines: 4,999 characters with LF breaks, 5,048 with CR LF
+    response = answer(client, invitation, system, "A", "4", evidence="\r\n".join(lines))
+    assert response.status_code == 302
+    assert Rating.objects.get().evidence == "\n".join(lines)
+
+
+def test_an_over_long_autosave_keeps_the_score_and_says_why_in_json(client, invitation):
+    system = invitation.systems.get(name="Homelessness")
+    arrive(client, invitation)
+    url = reverse("surveys:partner_autosave", args=[invitation.public_id, system.slug, "A"])
+    reply = client.post(url, {"answer": "5", "evidence": "z" * 5001, "version": 0})
+    assert reply.status_code == 400
+    body = reply.json()
+    assert body["status"] == "invalid"
+    assert list(body["errors"]) == ["evidence"]
+    assert body["version"] == 1
+    rating = Rating.objects.get()
+    assert (rating.score, rating.evidence) == (5, "")
+
+
+def test_an_oversized_autosave_gets_a_json_error_not_an_html_page(client, invitation, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    system = invitation.systems.get(name="Homelessness")
+    arrive(client, invitation)
+    url = reverse("surveys:partner_autosave", args=[invitation.public_id, system.slug, "A"])
+    reply = client.post(
+        url, {"answer": "5", "evidence": "z" * 20_000, "version": 0}, HTTP_ACCEPT="application/json"
+    )
+    assert reply.status_code == 400
+    assert reply["Content-Type"] == "application/json"
+    assert reply.json()["status"] == "invalid"
+    assert "too large" in reply.json()["message"]
     assert not Rating.objects.exists()
+
+
+def test_save_and_continue_with_no_answer_says_so_and_offers_dont_know(client, invitation):
+    system = invitation.systems.get(name="Homelessness")
+    arrive(client, invitation)
+    response = answer(
+        client, invitation, system, "A", "", evidence="Typed, not rated", save_and_continue=""
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose an answer, or “I don&#x27;t know” if you cannot say" in page
+    assert f'href="{step_url(invitation, system, "B")}">Skip this question for now' in page
+    # What was typed is saved all the same, and the partner stays on the step.
+    assert Rating.objects.get().evidence == "Typed, not rated"
+    later = answer(client, invitation, system, "A", "", save_and_exit="")
+    assert later["Location"] == reverse("surveys:partner_landing", args=[invitation.public_id])
+
+
+def test_change_on_the_review_page_returns_to_the_review(client, invitation):
+    system = invitation.systems.get(name="Homelessness")
+    arrive(client, invitation)
+    answer(client, invitation, system, "C", "3")
+    review_url = reverse("surveys:partner_review", args=[invitation.public_id, system.slug])
+    change_url = step_url(invitation, system, "C") + "?from=review"
+    assert f'href="{change_url}"' in client.get(review_url).content.decode()
+    page = client.get(change_url).content.decode()
+    assert "Save and go back to check your answers" in page
+    reply = client.post(change_url, {"answer": "5", "version": 1})  # the usual path
+    assert (reply.status_code, reply["Location"]) == (302, review_url)
+    unanswered = step_url(invitation, system, "D") + "?from=review"
+    reply = client.post(unanswered, {"answer": "2", "version": 0})  # the full path
+    assert (reply.status_code, reply["Location"]) == (302, review_url)
+    assert sorted(Rating.objects.values_list("precondition__code", "score")) == [
+        ("C", 5),
+        ("D", 2),
+    ]
 
 
 def test_a_partner_cannot_reach_a_system_outside_their_invitation(client, invitation, framework):

@@ -362,8 +362,8 @@ class Fault:
     """Cuts the app's database connection (``pg_terminate_backend`` from a second
     connection) just before the n-th statement of a partner's save, or, for a save made
     in a transaction, just after its last write so that the COMMIT fails. Counts only
-    the statements of the save: ``stored_answer_replace`` (the usual save, one UPDATE)
-    and ``answer_save`` (the full path)."""
+    the statements of the save (``partner_answer_save``: the usual save, one UPDATE,
+    then when needed the full path), not the session's read before it."""
 
     def __init__(self, monkeypatch) -> None:
         self.at: int | None = None  # 1-based statement to cut before; 0: at the commit
@@ -371,8 +371,9 @@ class Fault:
         self.in_transaction = False  # whether the save's statements ran in a transaction
         self.saving = False
         self.fired = False
-        for name in ("answer_save", "stored_answer_replace"):
-            monkeypatch.setattr(partner, name, self._watched(getattr(partner, name)))
+        monkeypatch.setattr(
+            partner, "partner_answer_save", self._watched(partner.partner_answer_save)
+        )
 
     def _watched(self, real):
         def save(**kwargs):
@@ -402,9 +403,7 @@ class Fault:
             killer.close()
 
     def __call__(self, execute, sql, params, many, context):
-        if not self.saving or sql.startswith("PREPARE "):
-            # (Preparing the usual save happens once per connection: cuts go before the
-            # statements every save makes.)
+        if not self.saving:
             return execute(sql, params, many, context)
         self.statements.append(sql)
         self.in_transaction |= connection.in_atomic_block

@@ -1,63 +1,56 @@
-"""config/sessions.py: Django's database sessions, read with plain SQL, behave as Django's."""
+"""Sessions are Django's own cached database sessions: in the database (its sessions
+table and its cache table), so shared by every app process and a partner can move
+between them; ending one ends it everywhere."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from importlib import import_module
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.test import Client
+from django.urls import reverse
 
-from config.sessions import SessionStore
+from surveys.access import PARTNER_SESSION_KEY
+from surveys.invitations import invitation_token
 
-
-def stored_session(data: dict) -> str:
-    session = SessionStore()
-    session.update(data)
-    session.create()
-    return session.session_key
+from .factories import make_diagnostic, make_invitation, make_place, make_system
 
 
-@pytest.mark.django_db
-def test_a_stored_session_reads_as_django_reads_it():
-    key = stored_session({"partner_invitations": ["abc123"], "n": 3})
-    ours, djangos = SessionStore(key), DjangoSessionStore(key)
-    assert ours.load() == djangos.load() == {"partner_invitations": ["abc123"], "n": 3}
-    assert ours.session_key == key
+@pytest.fixture
+def invitation(framework):
+    place = make_place()
+    system = make_system(place)
+    return make_invitation(make_diagnostic(place, framework, systems=[system]))
 
 
-@pytest.mark.django_db
-def test_an_expired_session_is_empty_and_its_key_forgotten():
-    key = stored_session({"n": 1})
-    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
-    session = SessionStore(key)
-    assert session.load() == {}
-    assert session.session_key is None
+def test_the_app_uses_it(client, invitation):
+    """A partner's session is a row of the sessions table: another client holding only
+    the cookie reads it, and ending the session (as signing out does) ends it for both."""
+    assert client.get(f"/i/{invitation_token(invitation)}/").status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.get(session_key=key).get_decoded()[PARTNER_SESSION_KEY] == {
+        invitation.public_id: invitation.token_generation
+    }
+    landing = reverse("surveys:partner_landing", args=[invitation.public_id])
+    elsewhere = Client()  # nothing shared with the first client but the cookie
+    elsewhere.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert elsewhere.get(landing).status_code == 200
+    import_module(settings.SESSION_ENGINE).SessionStore(key).delete()
+    assert not Session.objects.filter(session_key=key).exists()
+    assert elsewhere.get(landing).status_code == 404
+    assert client.get(landing).status_code == 404
 
 
-@pytest.mark.django_db
-def test_an_unknown_key_is_empty_and_forgotten():
-    session = SessionStore("x" * 32)
-    assert session.load() == {}
-    assert session.session_key is None
-
-
-@pytest.mark.django_db
-def test_the_app_uses_it(client, settings):
-    assert settings.SESSION_ENGINE == "config.sessions"
-    assert client.session.__class__ is SessionStore
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_postgresql_prepares_the_read_once_per_connection():
-    keys = [stored_session({"n": n}) for n in range(3)]
-    connection.close()
-    with CaptureQueriesContext(connection) as queries:
-        assert [SessionStore(key).load() for key in keys] == [{"n": 0}, {"n": 1}, {"n": 2}]
-    statements = [q["sql"] for q in queries.captured_queries]
-    assert sum(sql.startswith("PREPARE config_session_read") for sql in statements) == 1
-    assert sum(sql.startswith("EXECUTE config_session_read") for sql in statements) == 3
+def test_following_a_link_makes_a_new_session_key(client, invitation):
+    """A session fixed by someone else before the link is followed gains nothing."""
+    client.get("/")  # any page
+    session = client.session
+    session["planted"] = True
+    session.save()
+    before = session.session_key
+    client.get(f"/i/{invitation_token(invitation)}/")
+    after = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after != before
+    assert not Session.objects.filter(session_key=before).exists()

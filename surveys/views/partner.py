@@ -2,15 +2,23 @@
 
 The link's token is exchanged for a session on arrival, and the browser is redirected to
 a URL without it, so the token never sits in history, logs or a Referer header.
+
+A step's save (its buttons, and autosave in the background) is decided by one service,
+``surveys.answers.partner_answer_save``; the views here only turn its outcome into a page
+or JSON. When the database is unavailable every partner view answers 503, from one
+handler (``_answers_503_when_the_database_is_down``), keeping what the partner sent.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,24 +27,26 @@ from django.views.decorators.http import require_POST
 
 from preconditions.models import Precondition
 
-from ..access import PARTNER_SESSION_KEY, invitation_for_partner, partner_holds_invitation
-from ..answer_replace import Replaced, stored_answer_replace
+from ..access import invitation_for_partner, partner_link, partner_link_hold
 from ..answers import (
     RoundClosedError,
-    answer_save,
+    SaveOutcome,
+    SaveStatus,
+    partner_answer_save,
     response_get_or_create,
     response_submit,
     responses_withdraw,
 )
 from ..forms import DONT_KNOW, AnswerForm, StepForm
 from ..invitations import invitation_from_token
-from ..models import Invitation, Rating, Response, System
+from ..models import Invitation, Rating, Response, Score, System
 from ..ratelimit import bad_token_limit_reached, bad_token_record
 
 logger = logging.getLogger(__name__)
 
 # The database went away (restarted, failed over, connection cut): nothing was stored,
-# because each save is one transaction. Say so plainly and keep what the partner typed.
+# because each save is one statement or one transaction. Say so plainly and keep what
+# the partner typed.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 NOT_SAVED = (
     "Sorry, your answer was not saved because of a problem on our side. "
@@ -46,9 +56,97 @@ NOT_SUBMITTED = (
     "Sorry, your answers were not submitted because of a problem on our side. "
     "They are still saved as a draft: please try submitting again in a minute."
 )
+NOT_WITHDRAWN = (
+    "Sorry, your answers were not deleted because of a problem on our side. "
+    "Please try again in a minute."
+)
+NO_ANSWER = "Choose an answer, or “I don't know” if you cannot say"
+FROM_REVIEW = "review"  # ?from=review: "Change" on the review page, which it returns to
+
+
+def _answers_503_when_the_database_is_down(
+    unavailable: Callable[..., HttpResponse],
+) -> Callable:
+    """The one place partner views catch the database being unavailable, wherever it
+    shows (reading the session, the invitation, the save): log it and answer 503 with
+    ``unavailable(request, **kwargs)``, which must not touch the database."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except DATABASE_UNAVAILABLE:
+                logger.exception("A partner's request failed: the database is unavailable")
+                if not connection.in_atomic_block:
+                    # Outside a transaction nothing closes a connection the server
+                    # dropped (atomic() does, when its rollback fails).
+                    connection.close()
+                return unavailable(request, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _unavailable_page(request: HttpRequest, **context) -> HttpResponse:
+    """A 503 page drawn without the database: ``user`` is given, because reading it would
+    read the session again."""
+    return render(
+        request,
+        "surveys/partner/unavailable.html",
+        {"user": AnonymousUser(), **context},
+        status=503,
+    )
+
+
+def _page_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
+    return _unavailable_page(request)
+
+
+def _step_unavailable(request: HttpRequest, **kwargs) -> HttpResponse:
+    """A step's save that failed: the partner's answer, text and ticks, back in a form
+    that saves them again (and autosaves them when the database is back)."""
+    if request.method != "POST":
+        return _unavailable_page(request)
+    data = request.POST
+    return _unavailable_page(
+        request,
+        kept={
+            "answer": data.get("answer", ""),
+            "evidence": data.get("evidence", ""),
+            "indicators_seen": data.getlist("indicators_seen"),
+            "version": data.get("version", ""),
+            "button": "save_and_exit" if "save_and_exit" in data else "save_and_continue",
+        },
+        answers=[(str(score.value), f"{score.value} {score.label}") for score in Score]
+        + [(DONT_KNOW, "I don't know")],
+        autosave_url=reverse(
+            "surveys:partner_autosave",
+            args=[kwargs["public_id"], kwargs["system_slug"], kwargs["code"]],
+        ),
+        message=NOT_SAVED,
+    )
+
+
+def _autosave_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
+    return JsonResponse({"status": "error", "message": NOT_SAVED}, status=503)
+
+
+def _review_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
+    if request.method != "POST":
+        return _unavailable_page(request)
+    return _unavailable_page(request, message=NOT_SUBMITTED, retry="Submit")
+
+
+def _withdraw_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
+    return _unavailable_page(
+        request, message=NOT_WITHDRAWN, retry="Delete my answers", confirm="yes"
+    )
 
 
 @never_cache
+@_answers_503_when_the_database_is_down(_page_unavailable)
 def invitation_start(request: HttpRequest, token: str) -> HttpResponse:
     if bad_token_limit_reached(request):
         return render(request, "surveys/partner/too_many_attempts.html", status=429)
@@ -58,43 +156,17 @@ def invitation_start(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "surveys/partner/link_problem.html", status=404)
     if invitation.is_revoked:
         return render(request, "surveys/partner/link_problem.html", {"revoked": True}, status=410)
-    held = request.session.get(PARTNER_SESSION_KEY, [])
-    if invitation.public_id not in held:
-        # A new session key on arrival: a session fixed by someone else gains nothing.
-        request.session.cycle_key()
-        request.session[PARTNER_SESSION_KEY] = [*held, invitation.public_id][-20:]
+    partner_link_hold(request, invitation)
     if invitation.opened_at is None:
         Invitation.objects.filter(pk=invitation.pk).update(opened_at=timezone.now())
     return redirect("surveys:partner_landing", invitation.public_id)
 
 
-def _partner_invitation(request: HttpRequest, public_id: str) -> Invitation:
-    invitation = invitation_for_partner(request, public_id)
-    if invitation.is_revoked:
-        raise Http404("Revoked")
-    return invitation
-
-
 def _partner_context(request: HttpRequest, public_id: str):
-    invitation = _partner_invitation(request, public_id)
+    invitation = invitation_for_partner(request, public_id)
     systems = list(invitation.systems.filter(diagnostics=invitation.diagnostic))
     preconditions = list(invitation.diagnostic.framework.preconditions.all())
     return invitation, systems, preconditions
-
-
-def _save_context(
-    request: HttpRequest, public_id: str, system_slug: str, code: str
-) -> tuple[Invitation, System, Precondition]:
-    """Only what a background save needs: the one system and pre-condition in the URL
-    (404 unless they are this invitation's), not every step of the page around them."""
-    invitation = _partner_invitation(request, public_id)
-    system = invitation.systems.filter(diagnostics=invitation.diagnostic, slug=system_slug).first()
-    precondition = Precondition.objects.filter(
-        framework_id=invitation.diagnostic.framework_id, code=code
-    ).first()
-    if system is None or precondition is None:
-        raise Http404("No such step in this invitation")
-    return invitation, system, precondition
 
 
 def _system(systems: list[System], slug: str) -> System:
@@ -105,6 +177,7 @@ def _system(systems: list[System], slug: str) -> System:
 
 
 @never_cache
+@_answers_503_when_the_database_is_down(_page_unavailable)
 def landing(request: HttpRequest, public_id: str) -> HttpResponse:
     invitation, systems, preconditions = _partner_context(request, public_id)
     responses = {r.system_id: r for r in Response.objects.filter(invitation=invitation)}
@@ -165,99 +238,71 @@ def _initial(rating: Rating | None) -> dict:
     }
 
 
-def _replace_stored_answer(
-    data: QueryDict, public_id: str, system_slug: str, code: str
-) -> Replaced | None:
-    """The usual save in one statement (``stored_answer_replace``), before anything else
-    is read; None when this save needs the full path: a first answer, a conflict, a
-    retry, a closed round, bad input... The caller has checked the session."""
-    form = AnswerForm(data)
-    if not form.is_valid() or form.cleaned_data["version"] is None:
-        return None
-    try:
-        return stored_answer_replace(
-            public_id=public_id,
-            system_slug=system_slug,
-            code=code,
-            answer=form.to_answer(),
-            expected_version=form.cleaned_data["version"],
-        )
-    except DATABASE_UNAVAILABLE:
-        # Outside a transaction nothing closes a connection the server dropped (atomic()
-        # does, when its rollback fails): close it, so the next query opens a new one.
-        connection.close()
-        raise
-
-
-def _after_step_saved(
-    request: HttpRequest, public_id: str, system_slug: str, next_code: str | None
-) -> HttpResponse:
-    if "save_and_exit" in request.POST:
-        messages.success(request, "Your answers are saved. Come back any time.")
-        return redirect("surveys:partner_landing", public_id)
-    if next_code:
-        return redirect("surveys:partner_step", public_id, system_slug, next_code)
-    return redirect("surveys:partner_review", public_id, system_slug)
+def _save(request: HttpRequest, public_id: str, system_slug: str, code: str) -> SaveOutcome:
+    """The step's save, for both adapters below."""
+    return partner_answer_save(
+        link=partner_link(request, public_id),
+        system_slug=system_slug,
+        code=code,
+        submission=AnswerForm(request.POST).submission(),
+    )
 
 
 @never_cache
+@_answers_503_when_the_database_is_down(_step_unavailable)
 def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> HttpResponse:
-    if request.method == "POST" and partner_holds_invitation(request, public_id):
-        try:
-            replaced = _replace_stored_answer(request.POST, public_id, system_slug, code)
-        except DATABASE_UNAVAILABLE:
-            logger.exception("A partner's answer was not saved: the database is unavailable")
-            return _step_page(request, public_id, system_slug, code, not_saved=True)
-        if replaced is not None:
-            return _after_step_saved(request, public_id, system_slug, replaced.next_code)
-    return _step_page(request, public_id, system_slug, code)
+    """A step's page; on POST, its save, answered as a redirect or the page again."""
+    if request.method != "POST":
+        return _step_page(request, public_id, system_slug, code)
+    outcome = _save(request, public_id, system_slug, code)
+    if outcome.status is SaveStatus.NOT_FOUND:
+        raise Http404("No such step in this invitation")
+    if outcome.status is SaveStatus.CLOSED:
+        return redirect("surveys:partner_step", public_id, system_slug, code)
+    from_review = request.GET.get("from") == FROM_REVIEW
+    no_answer = not request.POST.get("answer") and "save_and_exit" not in request.POST
+    if outcome.status is SaveStatus.SAVED and not no_answer:
+        if "save_and_exit" in request.POST:
+            messages.success(request, "Your answers are saved. Come back any time.")
+            return redirect("surveys:partner_landing", public_id)
+        if outcome.next_code and not from_review:
+            return redirect("surveys:partner_step", public_id, system_slug, outcome.next_code)
+        return redirect("surveys:partner_review", public_id, system_slug)
+    return _step_page(request, public_id, system_slug, code, outcome=outcome)
 
 
 def _step_page(
-    request: HttpRequest, public_id: str, system_slug: str, code: str, *, not_saved: bool = False
+    request: HttpRequest,
+    public_id: str,
+    system_slug: str,
+    code: str,
+    *,
+    outcome: SaveOutcome | None = None,
 ) -> HttpResponse:
-    """A step's page; on POST, the full path of a save (see ``answer_save``), or, with
-    ``not_saved``, the page saying the save failed, keeping what was sent."""
+    """A step's page: the stored answer, or, after a save that needs the partner (a
+    conflict, something refused, no answer chosen), what they sent with what to do."""
     invitation, systems, preconditions = _partner_context(request, public_id)
     system = _system(systems, system_slug)
     precondition, index, previous_code, next_code = _step_neighbours(preconditions, code)
     diagnostic = invitation.diagnostic
-    conflict = None
     rating = None
-    status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and diagnostic.is_open:
-        form = StepForm(request.POST, precondition=precondition, system=system)
-        if not_saved:
-            form.is_valid()
-            form.add_error(None, NOT_SAVED)
-            status = 503
-        elif form.is_valid():
-            try:
-                result = answer_save(
-                    invitation=invitation,
-                    system=system,
-                    precondition=precondition,
-                    answer=form.to_answer(len(precondition.indicators)),
-                    expected_version=form.cleaned_data["version"],
-                )
-            except RoundClosedError:
-                return redirect("surveys:partner_landing", invitation.public_id)
-            except DATABASE_UNAVAILABLE:
-                logger.exception("A partner's answer was not saved: the database is unavailable")
-                # The form is still bound to what they sent, so the page keeps their text.
-                form.add_error(None, NOT_SAVED)
-                status = 503
-            else:
-                if not result.conflict:
-                    return _after_step_saved(request, invitation.public_id, system.slug, next_code)
-                conflict = result.rating
-                status = 409
-                # Keep the user's text in the form; its version now matches the stored
-                # one, so saving again deliberately replaces the other answer.
-                data = request.POST.copy()
-                data["version"] = str(result.rating.version)
-                form = StepForm(data, precondition=precondition, system=system)
-                form.is_valid()
+    status = 200
+    from_review = request.GET.get("from") == FROM_REVIEW
+    if outcome is not None:
+        # Keep what they sent; with the stored version when there is one, so that saving
+        # again after a conflict deliberately replaces the other answer, and after a
+        # stored rating the next save is not taken for a conflict.
+        data = request.POST.copy()
+        if outcome.version is not None:
+            data["version"] = str(outcome.version)
+        form = StepForm(data, precondition=precondition, system=system)
+        form.is_valid()
+        if outcome.status is SaveStatus.CONFLICT:
+            status = 409
+        else:
+            status = 400
+            if outcome.status is SaveStatus.SAVED:  # saved, but no answer chosen
+                form.add_error("answer", NO_ANSWER)
     else:
         rating = Rating.objects.filter(
             response__invitation=invitation, response__system=system, precondition=precondition
@@ -273,11 +318,16 @@ def _step_page(
             "precondition": precondition,
             "form": form,
             "rating": rating,
-            "conflict": conflict,
+            "conflict": outcome.stored if outcome is not None else None,
+            "rating_kept": outcome is not None
+            and outcome.status is SaveStatus.INVALID
+            and outcome.version is not None,
+            "no_answer": outcome is not None and outcome.status is SaveStatus.SAVED,
             "step_number": index + 1,
             "total": len(preconditions),
             "previous_code": previous_code,
             "next_code": next_code,
+            "from_review": from_review,
             "read_only": not diagnostic.is_open,
             "autosave_url": reverse(
                 "surveys:partner_autosave", args=[invitation.public_id, system.slug, code]
@@ -287,71 +337,40 @@ def _step_page(
     )
 
 
-def _saved_json(version: int, updated_at) -> JsonResponse:
-    return JsonResponse(
-        {
-            "status": "saved",
-            "version": version,
-            "saved_at": timezone.localtime(updated_at).strftime("%H:%M:%S"),
-        }
-    )
+_AUTOSAVE_HTTP_STATUS = {
+    SaveStatus.SAVED: 200,
+    SaveStatus.CONFLICT: 409,
+    SaveStatus.INVALID: 400,
+    SaveStatus.CLOSED: 403,
+    SaveStatus.NOT_FOUND: 404,
+}
 
 
 @require_POST
+@_answers_503_when_the_database_is_down(_autosave_unavailable)
 def autosave(request: HttpRequest, public_id: str, system_slug: str, code: str) -> JsonResponse:
     """Save one step in the background (JavaScript). Answers in JSON: saved, conflict,
-    invalid, closed or error (503: the database is unavailable, nothing was stored). The
-    page keeps the text either way."""
-    if not partner_holds_invitation(request, public_id):
-        raise Http404("No such invitation")
-    try:
-        replaced = _replace_stored_answer(request.POST, public_id, system_slug, code)
-    except DATABASE_UNAVAILABLE:
-        logger.exception("A partner's autosave was not stored: the database is unavailable")
-        return JsonResponse({"status": "error", "message": NOT_SAVED}, status=503)
-    if replaced is not None:
-        return _saved_json(replaced.version, replaced.updated_at)
-
-    invitation, system, precondition = _save_context(request, public_id, system_slug, code)
-    form = StepForm(request.POST, precondition=precondition, system=system)
-    if not form.is_valid():
-        return JsonResponse(
-            {
-                "status": "invalid",
-                "errors": {k: [str(e) for e in v] for k, v in form.errors.items()},
-            },
-            status=400,
-        )
-    try:
-        result = answer_save(
-            invitation=invitation,
-            system=system,
-            precondition=precondition,
-            answer=form.to_answer(len(precondition.indicators)),
-            expected_version=form.cleaned_data["version"],
-        )
-    except RoundClosedError:
-        return JsonResponse({"status": "closed"}, status=403)
-    except DATABASE_UNAVAILABLE:
-        logger.exception("A partner's autosave was not stored: the database is unavailable")
-        return JsonResponse({"status": "error", "message": NOT_SAVED}, status=503)
-    if result.conflict:
-        return JsonResponse(
-            {
-                "status": "conflict",
-                "version": result.rating.version,
-                "stored": {
-                    "score": result.rating.score,
-                    "dont_know": result.rating.dont_know,
-                    "evidence": result.rating.evidence,
-                },
-            },
-            status=409,
-        )
-    return _saved_json(result.rating.version, result.rating.updated_at)
+    invalid, closed, not_found, or error (503: the database is unavailable, nothing was
+    stored). The page keeps the text either way."""
+    outcome = _save(request, public_id, system_slug, code)
+    body: dict = {"status": outcome.status.value}
+    if outcome.version is not None:
+        body["version"] = outcome.version
+    if outcome.updated_at is not None:
+        body["saved_at"] = timezone.localtime(outcome.updated_at).strftime("%H:%M:%S")
+    if outcome.errors:
+        body["errors"] = outcome.errors
+    if outcome.stored is not None:
+        body["stored"] = {
+            "score": outcome.stored.score,
+            "dont_know": outcome.stored.dont_know,
+            "evidence": outcome.stored.evidence,
+        }
+    return JsonResponse(body, status=_AUTOSAVE_HTTP_STATUS[outcome.status])
 
 
 @never_cache
+@_answers_503_when_the_database_is_down(_review_unavailable)
 def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpResponse:
     invitation, systems, preconditions = _partner_context(request, public_id)
     system = _system(systems, system_slug)
@@ -362,16 +381,10 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
     if request.method == "POST" and diagnostic.is_open:
         if "withdraw" in request.POST:
             return redirect("surveys:partner_landing", invitation.public_id)
-        try:
-            response = response or response_get_or_create(invitation=invitation, system=system)
-            response.diagnostic = diagnostic
-            missing = response_submit(response=response, preconditions=preconditions)
-        except DATABASE_UNAVAILABLE:
-            logger.exception("A partner's submission failed: the database is unavailable")
-            messages.error(request, NOT_SUBMITTED)
-            status = 503
-        else:
-            status = 400 if missing else 200
+        response = response or response_get_or_create(invitation=invitation, system=system)
+        response.diagnostic = diagnostic
+        missing = response_submit(response=response, preconditions=preconditions)
+        status = 400 if missing else 200
         if status == 200:
             messages.success(
                 request,
@@ -398,6 +411,7 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
 
 
 @require_POST
+@_answers_503_when_the_database_is_down(_withdraw_unavailable)
 def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
     invitation, _systems, _preconditions = _partner_context(request, public_id)
     if request.POST.get("confirm") != "yes":
