@@ -499,8 +499,8 @@ def test_the_thresholds_are_documented_with_their_values():
 def test_the_narrative_finds_what_the_demo_was_designed_to_show(framework):
     from django.core.management import call_command
 
+    from demo.northbridge import CURRENT_TITLE, DEMO_EXPECTATIONS
     from reports.aggregate import diagnostic_summary
-    from surveys.demo import CURRENT_TITLE, DEMO_EXPECTATIONS
     from surveys.models import Diagnostic
 
     call_command("seed_demo", stdout=io.StringIO())

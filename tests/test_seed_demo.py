@@ -16,10 +16,10 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.utils.text import slugify
 
-from surveys.demo import CURRENT_TITLE, DEMO_ACCOUNTS, DEMO_EXPECTATIONS, PREVIOUS_TITLE
+from demo.northbridge import CURRENT_TITLE, DEMO_ACCOUNTS, DEMO_EXPECTATIONS, PREVIOUS_TITLE
 from surveys.models import Diagnostic, Invitation, Organisation, Place, Rating, Response, System
 
-# The narrative report's thresholds, restated independently of surveys/demo.py.
+# The narrative report's thresholds, restated independently of demo/northbridge.py.
 STRENGTH_MEAN = 3.5
 GAP_MEAN = 2.5
 CONTESTED_SD = 1.2

@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from surveys.demo import CURRENT_TITLE, demo_seed
+from demo.northbridge import CURRENT_TITLE, demo_seed
 from surveys.invitations import invitation_link
 from surveys.models import Diagnostic, Invitation, Response
 
