@@ -39,4 +39,4 @@ format: $(VENV)/.dev-installed
 	$(PY) -m ruff format .
 
 benchmark: $(VENV)/.dev-installed
-	$(PY) manage.py benchmark
+	$(PY) -m bench $(BENCH_ARGS)

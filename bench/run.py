@@ -1,4 +1,4 @@
-"""The benchmark itself, run by ``manage.py benchmark`` inside a process whose database
+"""The benchmark itself, run by ``python -m bench`` inside a process whose database
 is the benchmark's own (see ``bench.database``). Prints each size's figures as it goes,
 then the targets with the figures that meet them or not."""
 
