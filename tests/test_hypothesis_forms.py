@@ -13,6 +13,8 @@ Three layers:
    controls, 4-byte emoji at the length limits and very long strings; and raw bodies of
    bytes (invalid UTF-8, ``%00``, ``%ED%A0%80`` — an encoded lone surrogate, which a
    Python ``str`` cannot carry through the test client) with a form content type.
+   The actions that cannot be undone (erasing personal data, withdrawing answers) happen
+   only when ``confirm`` is exactly "yes".
 3. Oversized requests: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` or with too many
    fields is a friendly 400 page, not a 500; an upload over ``MAX_UPLOAD_SIZE`` is a
    field error. The error pages (400, 403, 404, 500) are GOV.UK pages.
@@ -52,7 +54,6 @@ from preconditions.models import Precondition
 from surveys.forms import (
     DONT_KNOW,
     BulkInvitationForm,
-    ConfirmForm,
     DiagnosticForm,
     InvitationForm,
     MembershipForm,
@@ -62,7 +63,7 @@ from surveys.forms import (
     SystemForm,
 )
 from surveys.invitations import invitation_token
-from surveys.models import EVIDENCE_MAX_LENGTH, PendingImport, Rating
+from surveys.models import EVIDENCE_MAX_LENGTH, Diagnostic, PendingImport, Rating
 from surveys.views.importing import ImportUploadForm
 
 from .factories import (
@@ -70,6 +71,7 @@ from .factories import (
     make_invitation,
     make_organisation,
     make_place,
+    make_response,
     make_system,
     make_user,
 )
@@ -503,12 +505,6 @@ def test_bulk_invitation_form(world, data):
 
 @fuzz(FORM_EXAMPLES)
 @given(data=st.data())
-def test_confirm_form(world, data):
-    check(draw_form(data, ConfirmForm))
-
-
-@fuzz(FORM_EXAMPLES)
-@given(data=st.data())
 def test_step_form(world, data):
     precondition = world["precondition"]
     kwargs = {"precondition": precondition, "system": world["system"]}
@@ -878,6 +874,49 @@ def test_no_posted_dictionary_causes_a_server_error(client, world, name, data):
             payload[file_field] = upload
     with isolated(client):
         assert_no_server_error(client.post(url, payload))
+
+
+# Answers to "are you sure?" that are not "yes", however close, and hostile ones.
+NOT_QUITE_YES = ["Yes", "YES", " yes", "yes ", "yes\x00", "y", "true", "1", "on", "no", ""]
+CONFIRMED_ACTIONS = {
+    "diagnostic_erase": lambda world: (
+        Diagnostic.objects.get(pk=world["diagnostic"].pk).personal_data_erased_at is not None
+    ),
+    "partner:withdraw": lambda world: not world["invitation"].responses.exists(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIRMED_ACTIONS))
+@fuzz(ENDPOINT_EXAMPLES)
+@given(data=st.data())
+def test_a_destructive_action_happens_only_when_confirm_is_exactly_yes(client, world, name, data):
+    """Erasing a round's personal data and withdrawing a partner's answers cannot be
+    undone: they happen only when ``confirm`` is "yes" (its last value when repeated, as
+    Django reads a form); any other value shows the question again and changes nothing."""
+    url = prepared(client, world, name)
+    answers = st.one_of(
+        st.just("yes"), st.sampled_from(NOT_QUITE_YES), hostile_text(surrogates=False, max_size=20)
+    )
+    # Half the examples end in "yes" (after another answer, sometimes), half not.
+    values = data.draw(st.lists(answers, max_size=2), label="confirm")
+    if data.draw(st.booleans(), label="then yes"):
+        values = [*values[:1], "yes"]
+    payload = {"confirm": values} if values else {}
+    confirmed = bool(values) and values[-1] == "yes"
+    event("confirmed" if confirmed else "not confirmed")
+    with isolated(client):
+        make_response(
+            world["diagnostic"],
+            world["system"],
+            {"A": 3},
+            organisation=world["organisation"],
+            invitation=world["invitation"],
+            submitted=False,
+        )
+        response = client.post(url, payload)
+
+        assert CONFIRMED_ACTIONS[name](world) == confirmed, values
+        assert response.status_code == (302 if confirmed else 200)
 
 
 def raw_bodies(fields: list[str]) -> st.SearchStrategy[bytes]:

@@ -48,3 +48,21 @@ def test_no_product_module_imports_the_demo_or_the_benchmark(path):
         if module.split(".")[0] in NOT_PRODUCT
     }
     assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+def every_test_module() -> list[Path]:
+    return sorted((ROOT / "tests").rglob("test_*.py"))
+
+
+@pytest.mark.parametrize("path", every_test_module(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_test_module_imports_another(path):
+    """Shared helpers live in tests/factories.py (or a conftest), not in a test module that
+    others import: importing one runs its module-level code and ties the two together."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = imported_modules(path.read_text(encoding="utf-8")) | {
+        f".{node.module}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level and node.module
+    }
+    others = {module for module in imported if module.split(".")[-1].startswith("test_")}
+    assert not others, f"{path.relative_to(ROOT)} imports {sorted(others)}"
