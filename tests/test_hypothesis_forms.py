@@ -75,6 +75,7 @@ from .factories import (
     make_system,
     make_user,
 )
+from .hypothesis_profiles import examples
 
 HEALTH = [
     HealthCheck.function_scoped_fixture,
@@ -96,9 +97,10 @@ def fuzz(max_examples: int):
     )
 
 
-FORM_EXAMPLES = 150
-ENDPOINT_EXAMPLES = 40
-RAW_EXAMPLES = 20
+# Under the ci profile (HYPOTHESIS_PROFILE=ci); the dev profile runs a share of them.
+FORM_EXAMPLES = examples(150)
+ENDPOINT_EXAMPLES = examples(40)
+RAW_EXAMPLES = examples(20)
 
 
 # --- hostile text --------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.factories import (
     make_stats,
     make_system_summary,
 )
+from tests.hypothesis_profiles import examples
 
 
 def text_of(findings: narrative.SystemFindings) -> str:
@@ -333,7 +334,7 @@ def framework_questions():
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(systems=st.lists(random_systems(), min_size=1, max_size=4))
 def test_random_narratives_carry_no_totals_or_grades(systems, framework_questions):
     result = diagnostic_narrative(

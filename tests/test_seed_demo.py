@@ -102,6 +102,7 @@ def test_it_refuses_to_run_before_the_framework_is_loaded(db):
     assert not Place.objects.exists()
 
 
+@pytest.mark.smoke  # the bulk writes of the whole demo, on PostgreSQL too
 def test_running_it_twice_leaves_exactly_the_same_data(framework):
     first_output = seed()
     after_first = counts()
