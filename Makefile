@@ -33,6 +33,7 @@ venv: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(VENV)/.dev-installed
 	$(PY) -m ruff check --fix .

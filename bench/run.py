@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -128,7 +129,7 @@ def load_test(options: Options, say: Callable[[str], None]) -> dict[str, load.Lo
             f" {'CPU/req':>10}"
         )
         for mode, title in runs.items():
-            common = {
+            common: dict[str, Any] = {
                 "mode": mode,
                 "connections": options.connections,
                 "server_pids": [app.process.pid],

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -47,6 +48,10 @@ from surveys.models import (
     Sector,
     System,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 SEED = 2015
 FRAMEWORK_SLUG = "place-based-systems-change"
@@ -262,7 +267,7 @@ PREVIOUS_INVITATIONS: tuple[InvitationGroup, ...] = (
 )
 
 # Roles are dealt in turn within each sector, so every system has some of each.
-ROLE_CYCLES = {
+ROLE_CYCLES: dict[str, tuple[str, ...]] = {
     Sector.PUBLIC: ("frontline", "manager", "senior", "frontline", "manager", "board"),
     Sector.VOLUNTARY: ("frontline", "manager", "senior", "board", "frontline", "manager"),
     Sector.PRIVATE: ("manager", "senior", "frontline", "board", "manager", "frontline"),
@@ -347,7 +352,7 @@ _CENTRES = {
 }
 # Service users see less of how leadership and commissioning work; the private sector is
 # less sure whether the system has been mapped at all.
-_DONT_KNOW = {
+_DONT_KNOW: dict[str, dict[str, float]] = {
     "G": {Sector.PUBLIC: 0.03, Sector.VOLUNTARY: 0.05, Sector.PRIVATE: 0.08, Sector.CITIZEN: 0.12},
     "I": {Sector.PUBLIC: 0.03, Sector.VOLUNTARY: 0.05, Sector.PRIVATE: 0.08, Sector.CITIZEN: 0.12},
 }
@@ -574,8 +579,8 @@ def _plan_invitees(
     rng: random.Random, groups: Sequence[InvitationGroup], names: Iterable[tuple[str, str]]
 ) -> list[Invitee]:
     names = iter(names)
-    role_turn = Counter()
-    org_turn = Counter()
+    role_turn: Counter[str] = Counter()
+    org_turn: Counter[tuple[str, tuple[str, ...]]] = Counter()
     invitees = []
     for sector, statuses, count in groups:
         systems = set(statuses)
@@ -775,7 +780,7 @@ def _indicators_seen(rng: random.Random, outcome: Outcome, indicators: Sequence[
 # --- Accounts -----------------------------------------------------------------------
 
 
-def demo_accounts_ensure() -> dict[str, object]:
+def demo_accounts_ensure() -> dict[str, User]:
     """Create the demo accounts, or reset them to their documented passwords."""
     user_model = get_user_model()
     users = {}
@@ -822,17 +827,16 @@ def demo_seed(*, now: datetime | None = None) -> DemoResult:
     framework = demo_framework()
     with transaction.atomic():
         users = demo_accounts_ensure()
-        place = Place.objects.filter(slug=PLACE_SLUG).first()
-        created = place is None
-        if created:
-            place = _build(framework, users, now or timezone.now())
+        existing = Place.objects.filter(slug=PLACE_SLUG).first()
+        created = existing is None
+        place = existing or _build(framework, users, now or timezone.now())
         place.facilitators.add(users["facilitator"])
         for diagnostic in place.diagnostics.filter(title__in=[CURRENT_TITLE, PREVIOUS_TITLE]):
             diagnostic.steering_members.add(users["steering"])
     return DemoResult(created=created, counts=demo_counts(place))
 
 
-def _build(framework: Framework, users: Mapping[str, object], now: datetime) -> Place:
+def _build(framework: Framework, users: Mapping[str, User], now: datetime) -> Place:
     rng = random.Random(SEED)
     names = _names(rng)
     previous_plan = _plan_invitees(rng, PREVIOUS_INVITATIONS, names[:200])
@@ -912,6 +916,7 @@ def _build(framework: Framework, users: Mapping[str, object], now: datetime) -> 
     ]
     for diagnostic, plan in ((previous, previous_plan), (current, current_plan)):
         opened = diagnostic.opened_at
+        assert opened is not None  # _write_round opens every round
         events += [
             AuditEvent(
                 diagnostic=diagnostic,
@@ -1020,6 +1025,7 @@ def _write_round(
         for system, response_status in invitee.statuses.items():
             if response_status is None:
                 continue
+            assert invitation.opened_at is not None  # set above for everyone who started
             started_at = max(invitation.opened_at, opened) + timedelta(minutes=rng.randint(1, 60))
             submitted_at = None
             updated_at = started_at + timedelta(minutes=rng.randint(15, 90))

@@ -22,6 +22,9 @@ echo "== ruff"
 $PY -m ruff check .
 $PY -m ruff format --check .
 
+echo "== mypy (django-stubs; configuration in pyproject.toml)"
+$PY -m mypy
+
 echo "== migrations are consistent with the models"
 env -u DATABASE_URL $PY manage.py makemigrations --check --dry-run
 

@@ -17,7 +17,7 @@ NOT_PRODUCT = ("demo", "bench")
 def imported_modules(source: str) -> set[str]:
     """Every module an ``import`` or ``from ... import`` names, anywhere in the source
     (relative imports are within the package itself, so they cannot name demo or bench)."""
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

@@ -302,7 +302,7 @@ def stats_by_code(diagnostic: Diagnostic, slug: str) -> dict[str, dict]:
 
 def findings(stats: dict[str, dict]) -> dict:
     means = {code: s["mean"] for code, s in stats.items()}
-    ranked = sorted(means, key=means.get)
+    ranked = sorted(means, key=lambda code: means[code])
     contested = [
         code
         for code, s in stats.items()
@@ -367,9 +367,9 @@ def medians(diagnostic: Diagnostic, slug: str) -> dict[str, float]:
         response__diagnostic=diagnostic,
         response__status=Response.Status.SUBMITTED,
         response__system__slug=slug,
-        score__isnull=False,
     ).values_list("precondition__code", "score"):
-        scores[code].append(score)
+        if score is not None:
+            scores[code].append(score)
     return {code: statistics.median(values) for code, values in scores.items()}
 
 

@@ -18,6 +18,7 @@ def stored_session(data: dict) -> str:
     session = SessionStore()
     session.update(data)
     session.create()
+    assert session.session_key is not None  # create() sets it
     return session.session_key
 
 

@@ -271,7 +271,7 @@ FREE = object()
 
 
 def smallest_derivable(
-    measure: dict[Cell, int], hidden_sectors: set, hidden_roles: set, k: int
+    measure: dict[Cell, int | None], hidden_sectors: set, hidden_roles: set, k: int
 ) -> frozenset[Cell] | None:
     """A derivable group other than everyone, with 0 < measure < k, or None.
 
@@ -291,7 +291,7 @@ def smallest_derivable(
             next_states: dict[tuple[int, bool], frozenset[Cell]] = {}
             for (total, full), chosen in states.items():
                 for p in allowed:
-                    size = min(k, total + sum(measure[cell] for cell in p.cells))
+                    size = min(k, total + sum(measure[cell] or 0 for cell in p.cells))
                     key = (size, full and p.full)
                     next_states.setdefault(key, chosen | p.cells)
             states = next_states
