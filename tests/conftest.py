@@ -40,7 +40,6 @@ DATABASE_DEPENDENT = {
     "tests/test_invitations.py": "unique token hashes, bulk creation",
     "tests/test_exports.py": "CSV streamed from a server-side cursor (PostgreSQL only)",
     "tests/test_export_command.py": "the same cursor, from the command",
-    "tests/test_output_encoding.py": "hostile text stored and read back (NUL, lengths)",
     "tests/test_hypothesis_forms.py": "hostile values reaching the database: lengths, "
     "integer range, NUL (PostgreSQL refuses what SQLite stores)",
 }
