@@ -33,10 +33,11 @@ venv: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(VENV)/.dev-installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
 benchmark: $(VENV)/.dev-installed
-	$(PY) manage.py benchmark
+	$(PY) -m bench $(BENCH_ARGS)

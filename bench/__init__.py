@@ -1,5 +1,9 @@
-"""The benchmark behind ``manage.py benchmark`` (see docs/performance.md).
+"""The benchmark, run as ``python -m bench`` (``make benchmark``; see docs/performance.md).
 
+Not product code: it imports the apps, and no app imports it (tests/test_layout.py).
+
+- ``__main__``: the entry point; it creates the benchmark database and runs the rest in a
+  child process whose database is that one.
 - ``database``: a separate benchmark database on PostgreSQL, never the development one.
 - ``data``: synthetic places, rounds, invitations, responses and ratings, written by COPY.
 - ``measure``: server time and queries of report pages, the aggregation beside raw SQL,

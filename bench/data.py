@@ -139,7 +139,7 @@ def release_measured_rounds(user) -> None:
 def workshop(secret_key: str) -> Workshop:
     """The first place's round: its diagnostic, first system and invitations' tokens."""
     diagnostic = Diagnostic.objects.get(slug=WORKSHOP_SLUG)
-    system = diagnostic.systems.order_by("name").first()
+    system = diagnostic.systems.earliest("name")
     public_ids = Invitation.objects.filter(diagnostic=diagnostic).order_by("id")
     return Workshop(
         diagnostic_slug=diagnostic.slug,

@@ -84,7 +84,7 @@ def check_is_benchmark_database() -> None:
     if connection.vendor != "postgresql":
         raise CommandError(
             "The benchmark runs on PostgreSQL only (SQLite has no COPY, no concurrent "
-            "writers and is not what production runs). Run `manage.py benchmark`, which "
+            "writers and is not what production runs). Run `python -m bench`, which "
             "creates its own PostgreSQL database."
         )
     name = connection.settings_dict["NAME"]

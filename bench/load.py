@@ -100,12 +100,15 @@ def prepare_users(base_url: str, workshop: Workshop, count: int) -> list[User]:
             precondition__code=CODE,
         ).pk
         cookies = session.cookies.get_dict()
+        csrf_input = CSRF_INPUT.search(page.text)
+        if csrf_input is None:
+            raise RuntimeError(f"No CSRF token on {step_path}")
         users.append(
             User(
                 public_id=public_id,
                 rating_id=rating_id,
                 cookie=f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}",
-                csrf_token=CSRF_INPUT.search(page.text).group(1),
+                csrf_token=csrf_input.group(1),
                 autosave_path=f"{step_path}autosave/",
                 step_path=step_path,
             )

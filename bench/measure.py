@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 from preconditions.models import Precondition
@@ -55,7 +56,7 @@ def _fetch(client: Client, url: str) -> None:
     response = client.get(url)
     if response.status_code != 200:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
-    if response.streaming:
+    if isinstance(response, StreamingHttpResponse):
         b"".join(response.streaming_content)
 
 

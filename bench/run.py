@@ -1,4 +1,4 @@
-"""The benchmark itself, run by ``manage.py benchmark`` inside a process whose database
+"""The benchmark itself, run by ``python -m bench`` inside a process whose database
 is the benchmark's own (see ``bench.database``). Prints each size's figures as it goes,
 then the targets with the figures that meet them or not."""
 
@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -151,7 +152,7 @@ def load_test(options: Options, say: Callable[[str], None]) -> dict[str, load.Lo
             f" {'CPU/req':>10}"
         )
         for mode, title in runs.items():
-            common = {
+            common: dict[str, Any] = {
                 "mode": mode,
                 "connections": options.connections,
                 "server_pids": [app.process.pid],

@@ -13,8 +13,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Self
+from typing import Any, Self, TextIO
 
 from django.conf import settings
 
@@ -32,7 +33,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_url(settings_dict: dict) -> str:
+def database_url(settings_dict: Mapping[str, Any]) -> str:
     """A DATABASE_URL for the database a connection's settings point at (tests use this
     to send gunicorn to pytest-django's ``test_<name>`` database)."""
     user = settings_dict.get("USER") or ""
@@ -76,11 +77,18 @@ class Gunicorn:
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }
-        self.process: subprocess.Popen | None = None
-        self._log_file = None
+        self._process: subprocess.Popen | None = None
+        self._log_file: TextIO | None = None
         handle, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log")
         os.close(handle)
         self.log_path = Path(name)
+
+    @property
+    def process(self) -> subprocess.Popen:
+        """The running gunicorn (inside the ``with`` block only)."""
+        if self._process is None:
+            raise RuntimeError("gunicorn is not running: use Gunicorn as a context manager")
+        return self._process
 
     @property
     def url(self) -> str:
@@ -88,7 +96,7 @@ class Gunicorn:
 
     def __enter__(self) -> Self:
         self._log_file = self.log_path.open("a")
-        self.process = subprocess.Popen(
+        self._process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -132,13 +140,13 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self._process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self._process.kill()
+                self._process.wait()
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

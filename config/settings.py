@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "preconditions",
     "surveys",
     "reports",
+    # Not product code: `manage.py seed_demo` (the Northbridge demo). No product app imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -2,13 +2,18 @@
 # The README's test command (`make test`): set everything up and run every check.
 #   1. system packages (Chromium, pango, PostgreSQL) - installed as root, else a clear error
 #   2. virtualenv with the pinned requirements
-#   3. ruff lint and format, migrations consistent, production settings pass check --deploy
-#   4. the whole pytest suite on SQLite, then on PostgreSQL: the server in DATABASE_URL if it
-#      names one, otherwise a throwaway cluster started here and stopped on exit.
+#   3. ruff lint and format, mypy, migrations consistent, production settings pass
+#      check --deploy
+#   4. the whole pytest suite on SQLite (but the PostgreSQL-only tests), then on PostgreSQL
+#      what can behave differently there (markers postgres, db_dependent and smoke; see
+#      tests/conftest.py): the server in DATABASE_URL if it names one, otherwise a
+#      throwaway cluster started here and stopped on exit.
+# Hypothesis runs its quick `dev` profile unless HYPOTHESIS_PROFILE says otherwise (CI: `ci`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-dev}
 ./scripts/system-packages.sh
 make --no-print-directory venv PYTHON="$PYTHON"
 PY=.venv/bin/python
@@ -16,6 +21,9 @@ PY=.venv/bin/python
 echo "== ruff"
 $PY -m ruff check .
 $PY -m ruff format --check .
+
+echo "== mypy (django-stubs; configuration in pyproject.toml)"
+$PY -m mypy
 
 echo "== migrations are consistent with the models"
 env -u DATABASE_URL $PY manage.py makemigrations --check --dry-run
@@ -37,5 +45,5 @@ if [[ "$database_url" != postgres* ]]; then
   pg_dir=$(mktemp -d /tmp/preconditions-pg.XXXXXX)
   database_url=$(./scripts/postgres.sh start "$pg_dir" "${PG_TEST_PORT:-5439}" | tail -n 1)
 fi
-echo "== tests on PostgreSQL ($database_url)"
-DATABASE_URL="$database_url" $PY -m pytest "$@"
+echo "== tests on PostgreSQL ($database_url): database-dependent tests and a smoke of the rest"
+DATABASE_URL="$database_url" $PY -m pytest -m "postgres or db_dependent or smoke" "$@"

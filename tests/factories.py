@@ -1,4 +1,13 @@
-"""Small builders for test data. Reference data (the framework) comes from its fixture."""
+"""Small builders for test data, shared by the test modules (no test module imports
+another). Reference data (the framework) comes from its fixture.
+
+- Database rows: ``make_user``, ``make_place``, ``make_system``, ``make_diagnostic``,
+  ``make_invitation``, ``make_response``, ``make_responses``.
+- Report summaries built by hand, without a database (the narrative, chart and SVG
+  tests): ``make_stats``, ``make_precondition_summary``, ``make_system_summary``,
+  ``make_diagnostic_summary``.
+- Rows of an offline import (a CSV or XLSX sheet): ``import_row``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,15 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from preconditions.models import Framework
+from reports.aggregate import (
+    ROLES,
+    SCALE,
+    SECTORS,
+    DiagnosticSummary,
+    PreconditionSummary,
+    Stats,
+    SystemSummary,
+)
 from surveys.invitations import invitation_create
 from surveys.models import (
     Diagnostic,
@@ -142,3 +160,158 @@ def make_responses(
         make_response(diagnostic, system, row, organisation=organisation, role=role)
         for row in scores
     ]
+
+
+# --- Report summaries, built by hand (no database) ------------------------------------
+
+CODES = "ABCDEFGHI"
+TITLES = {
+    "A": "Beneficiary impact over organisational focus",
+    "B": "Citizen-centred",
+    "C": "Issues are acknowledged as systemic",
+    "D": "Grounded in place but open to new approaches",
+    "E": "Trusted partners",
+    "F": "Strengths based",
+    "G": "Distributed leadership",
+    "H": "Resilient & risk embracing",
+    "I": "Able to let go",
+}
+
+
+def make_stats(
+    mean: float | None = 3.0,
+    *,
+    median: float | None = None,
+    sd: float | None = 0.5,
+    n: int = 10,
+    dont_know: int = 0,
+    q1: float | None = None,
+    q3: float | None = None,
+) -> Stats:
+    if mean is None:
+        return Stats(
+            n=0,
+            dont_know=dont_know,
+            mean=None,
+            median=None,
+            sd=None,
+            q1=None,
+            q3=None,
+            min=None,
+            max=None,
+            counts=dict.fromkeys(SCALE, 0),
+        )
+    median = mean if median is None else median
+    counts = dict.fromkeys(SCALE, 0)
+    counts[min(5, max(1, round(mean)))] = n
+    return Stats(
+        n=n,
+        dont_know=dont_know,
+        mean=mean,
+        median=median,
+        sd=sd,
+        q1=max(1.0, median - 0.5) if q1 is None else q1,
+        q3=min(5.0, median + 0.5) if q3 is None else q3,
+        min=1,
+        max=5,
+        counts=counts,
+    )
+
+
+def make_precondition_summary(
+    code: str,
+    overall: Stats | None,
+    *,
+    by_sector: dict[str, Stats | None] | None = None,
+    by_role: dict[str, Stats | None] | None = None,
+    previous: Stats | None = None,
+    evidence: list[str] | None = None,
+) -> PreconditionSummary:
+    by_sector = dict.fromkeys(SECTORS) | (by_sector or {})
+    by_role = dict.fromkeys(ROLES) | (by_role or {})
+    medians = [s.median for s in by_sector.values() if s is not None and s.median is not None]
+    change = None
+    if (
+        overall is not None
+        and previous is not None
+        and None not in (overall.median, previous.median)
+    ):
+        change = overall.median - previous.median  # type: ignore[operator]
+    return PreconditionSummary(
+        code=code,
+        title=TITLES[code],
+        group="vision" if code in "ABCD" else "behaviours",
+        overall=overall,
+        by_sector=by_sector,
+        by_role=by_role,
+        sector_divergence=max(medians) - min(medians) if len(medians) >= 2 else None,
+        previous=previous,
+        change_in_median=change,
+        evidence=evidence or [],
+    )
+
+
+def make_system_summary(
+    means: dict[str, float | None] | None = None,
+    *,
+    overrides: dict[str, PreconditionSummary] | None = None,
+    name: str = "Homelessness and housing",
+    slug: str = "homelessness",
+    respondents: int = 12,
+    suppressed: bool = False,
+    vision_median: float | None = 3.0,
+    behaviours_median: float | None = 3.0,
+) -> SystemSummary:
+    """Every code has mean 3 (a dull middle) unless `means` or `overrides` say otherwise."""
+    means = means or {}
+    preconditions = []
+    for code in CODES:
+        if overrides and code in overrides:
+            preconditions.append(overrides[code])
+        elif suppressed:
+            preconditions.append(make_precondition_summary(code, None))
+        else:
+            preconditions.append(make_precondition_summary(code, make_stats(means.get(code, 3.0))))
+    return SystemSummary(
+        name=name,
+        slug=slug,
+        respondents=respondents,
+        suppressed=suppressed,
+        preconditions=preconditions,
+        vision_median=None if suppressed else vision_median,
+        behaviours_median=None if suppressed else behaviours_median,
+        respondents_by_sector=dict.fromkeys(SECTORS),
+    )
+
+
+def make_diagnostic_summary(
+    *systems: SystemSummary, previous_title: str | None = None
+) -> DiagnosticSummary:
+    return DiagnosticSummary(
+        slug="round-1",
+        title="Round 1",
+        place="Coventry",
+        min_group_size=5,
+        systems=list(systems),
+        previous_title=previous_title,
+    )
+
+
+# --- Offline import ----------------------------------------------------------------------
+
+
+def import_row(**values: str) -> dict[str, str]:
+    """One row of an offline import (the columns of ``surveys.importing.COLUMNS``): a
+    manager in the public sector rating A as 3 for "Homelessness and housing", unless
+    `values` say otherwise."""
+    base = {
+        "respondent": "R1",
+        "organisation": "Coventry City Council",
+        "sector": "public",
+        "role": "manager",
+        "system": "Homelessness and housing",
+        "precondition": "A",
+        "rating": "3",
+        "evidence": "",
+    }
+    return base | values

@@ -34,7 +34,7 @@ from tests.factories import (
 
 K = 3
 # The fixed data set: (sector, role, scores, evidence). None is "don't know".
-HOMELESSNESS = [
+HOMELESSNESS: list[tuple[str, str, dict[str, int | None], dict[str, str]]] = [
     ("public", "manager", {"A": 1, "B": 4, "E": 2}, {"A": "Leaders talk about outcomes"}),
     ("public", "manager", {"A": 2, "B": None, "E": 3}, {}),
     ("public", "frontline", {"A": 4, "B": 5, "E": 3}, {"B": "Residents co-design services"}),
@@ -48,9 +48,9 @@ HOMELESSNESS = [
 
 def scores_of(code: str, *, sector: str | None = None, role: str | None = None) -> list[int]:
     return [
-        scores[code]
+        score
         for row_sector, row_role, scores, _evidence in HOMELESSNESS
-        if scores.get(code) is not None
+        if (score := scores.get(code)) is not None
         and (sector is None or row_sector == sector)
         and (role is None or row_role == role)
     ]

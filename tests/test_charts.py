@@ -19,7 +19,12 @@ from reports.charts import (
     radar_figure,
     short_label,
 )
-from tests.test_narrative import make_precondition, make_stats, make_summary, make_system
+from tests.factories import (
+    make_diagnostic_summary,
+    make_precondition_summary,
+    make_stats,
+    make_system_summary,
+)
 
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
@@ -43,7 +48,7 @@ def assert_valid(figure: dict) -> None:
 
 
 def test_the_radar_has_nine_axes_in_order_a_to_i():
-    figure = radar_figure(make_system(), "Homelessness")
+    figure = radar_figure(make_system_summary(), "Homelessness")
     axis = figure["layout"]["polar"]["angularaxis"]
     assert [label[0] for label in axis["categoryarray"]] == list("ABCDEFGHI")
     assert axis["categoryarray"][0] == "A. Beneficiary impact<br>over organisational…"
@@ -53,12 +58,12 @@ def test_the_radar_has_nine_axes_in_order_a_to_i():
 
 
 def test_the_radial_axis_is_fixed_from_1_to_5():
-    radial = radar_figure(make_system(), "x")["layout"]["polar"]["radialaxis"]
+    radial = radar_figure(make_system_summary(), "x")["layout"]["polar"]["radialaxis"]
     assert radial["range"] == [1, 5] and radial["autorange"] is False
 
 
 def test_the_radar_shows_vision_and_behaviours_as_two_coloured_sectors():
-    figure = radar_figure(make_system(), "x")
+    figure = radar_figure(make_system_summary(), "x")
     vision = traces(figure, "barpolar", "Vision (A–D)")[0]
     behaviours = traces(figure, "barpolar", "Behaviours (E–I)")[0]
     assert [t[0] for t in vision["theta"]] == list("ABCD")
@@ -68,8 +73,8 @@ def test_the_radar_shows_vision_and_behaviours_as_two_coloured_sectors():
 
 
 def test_the_radar_draws_the_interquartile_band_around_the_median():
-    b = make_precondition("B", make_stats(3.6, median=4.0, q1=3.0, q3=4.5))
-    figure = radar_figure(make_system(overrides={"B": b}), "x")
+    b = make_precondition_summary("B", make_stats(3.6, median=4.0, q1=3.0, q3=4.5))
+    figure = radar_figure(make_system_summary(overrides={"B": b}), "x")
     band = next(t for t in figure["data"] if t.get("fill") == "toself")
     assert "interquartile" in band["name"]
     # Out along the upper quartiles (A..I, A), back along the lower ones (A, I..A).
@@ -79,15 +84,15 @@ def test_the_radar_draws_the_interquartile_band_around_the_median():
 
 
 def test_the_hover_text_gives_the_number_of_ratings_and_of_dont_knows():
-    a = make_precondition("A", make_stats(3.0, n=14, dont_know=3))
-    trace = median_trace(radar_figure(make_system(overrides={"A": a}), "x"))
+    a = make_precondition_summary("A", make_stats(3.0, n=14, dont_know=3))
+    trace = median_trace(radar_figure(make_system_summary(overrides={"A": a}), "x"))
     assert "Ratings: %{customdata[2]}" in trace["hovertemplate"]
     assert "Don't know: %{customdata[3]}" in trace["hovertemplate"]
     assert trace["customdata"][0][2:] == ["14", "3"]
 
 
 def test_a_suppressed_system_is_drawn_as_gaps_never_as_zero():
-    figure = radar_figure(make_system(suppressed=True), "x")
+    figure = radar_figure(make_system_summary(suppressed=True), "x")
     assert median_trace(figure)["r"] == [None] * 10
     band = next(t for t in figure["data"] if t.get("fill") == "toself")
     assert band["r"] == [None] * 20
@@ -96,15 +101,15 @@ def test_a_suppressed_system_is_drawn_as_gaps_never_as_zero():
 
 
 def test_a_precondition_nobody_rated_is_a_gap():
-    nobody = make_precondition("C", make_stats(None, dont_know=8))
-    r = median_trace(radar_figure(make_system(overrides={"C": nobody}), "x"))["r"]
+    nobody = make_precondition_summary("C", make_stats(None, dont_know=8))
+    r = median_trace(radar_figure(make_system_summary(overrides={"C": nobody}), "x"))["r"]
     assert r[2] is None and r[1] == 3.0
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_system_names_are_escaped_in_labels_and_hover(hostile):
-    system = make_system(name=hostile)
-    summary = make_summary(system, make_system(name=hostile + " 2", slug="two"))
+    system = make_system_summary(name=hostile)
+    summary = make_diagnostic_summary(system, make_system_summary(name=hostile + " 2", slug="two"))
     figures = [
         radar_figure(system, f"Profile: {system.name}"),
         overlay_systems(summary),
@@ -132,8 +137,8 @@ def test_plotly_text_escapes_markup_characters():
 
 def test_figures_are_json_serialisable_even_from_numpy_numbers():
     stats = make_stats(np.float64(3.25), median=np.float64(3.0), n=np.int64(9))
-    a = make_precondition("A", stats)
-    figure = radar_figure(make_system(overrides={"A": a}), "x")
+    a = make_precondition_summary("A", stats)
+    figure = radar_figure(make_system_summary(overrides={"A": a}), "x")
     assert type(median_trace(figure)["r"][0]) is float
     json.dumps(figure)
     assert 'type="application/json"' in json_script(figure, "chart-x")
@@ -143,9 +148,9 @@ def test_figures_are_json_serialisable_even_from_numpy_numbers():
 
 def test_the_sector_overlay_shows_only_sectors_with_figures():
     by_sector = {"public": make_stats(2.0), "voluntary": make_stats(4.0), "private": None}
-    e = make_precondition("E", make_stats(3.0), by_sector=by_sector)
-    f = make_precondition("F", make_stats(3.0), by_sector={"public": make_stats(3.5)})
-    figure = overlay_sectors(make_system(overrides={"E": e, "F": f}))
+    e = make_precondition_summary("E", make_stats(3.0), by_sector=by_sector)
+    f = make_precondition_summary("F", make_stats(3.0), by_sector={"public": make_stats(3.5)})
+    figure = overlay_sectors(make_system_summary(overrides={"E": e, "F": f}))
     lines = {t["name"]: t["x"] for t in traces(figure, "scatter")}
     assert list(lines) == ["Public sector", "Voluntary and community sector"]
     assert lines["Public sector"][4:6] == [2.0, 3.5]
@@ -154,10 +159,10 @@ def test_the_sector_overlay_shows_only_sectors_with_figures():
 
 
 def test_the_systems_overlay_leaves_out_suppressed_systems():
-    summary = make_summary(
-        make_system({"A": 4.0}),
-        make_system(suppressed=True, name="Care", slug="care"),
-        make_system({"A": 2.0}, name="Youth", slug="youth"),
+    summary = make_diagnostic_summary(
+        make_system_summary({"A": 4.0}),
+        make_system_summary(suppressed=True, name="Care", slug="care"),
+        make_system_summary({"A": 2.0}, name="Youth", slug="youth"),
     )
     lines = traces(overlay_systems(summary), "scatter")
     assert [t["name"] for t in lines] == ["Homelessness and housing", "Youth"]
@@ -168,24 +173,29 @@ def test_the_systems_overlay_leaves_out_suppressed_systems():
 
 
 def test_the_rounds_overlay_compares_medians_where_the_previous_round_is_comparable():
-    e = make_precondition("E", make_stats(3.0), previous=make_stats(2.0))
-    figure = overlay_rounds(make_system(overrides={"E": e}))
+    e = make_precondition_summary("E", make_stats(3.0), previous=make_stats(2.0))
+    figure = overlay_rounds(make_system_summary(overrides={"E": e}))
     lines = {t["name"]: t["x"] for t in traces(figure, "scatter")}
     assert list(lines) == ["Previous round", "This round"]
     assert lines["Previous round"][4] == 2.0 and lines["This round"][4] == 3.0
     assert lines["Previous round"][0] is None
     previous = traces(figure, "scatter", "Previous round")[0]
     assert previous["marker"]["color"] == "#ffffff"  # open markers: told apart without colour
-    assert comparison("rounds", make_summary(make_system()), make_system()).figure is None
+    assert (
+        comparison(
+            "rounds", make_diagnostic_summary(make_system_summary()), make_system_summary()
+        ).figure
+        is None
+    )
 
 
 def test_comparison_series_never_sit_on_each_other_where_medians_tie():
     """Medians are mostly whole numbers: on a shared radar tied lines hid each other (the
     private-sector line was invisible). Each series has its own row position and shape."""
     by_sector = {sector: make_stats(3.0) for sector in ("public", "private", "voluntary")}
-    system = make_system(
+    system = make_system_summary(
         overrides={
-            code: make_precondition(code, make_stats(3.0), by_sector=by_sector)
+            code: make_precondition_summary(code, make_stats(3.0), by_sector=by_sector)
             for code in "ABCDEFGHI"
         }
     )
@@ -204,7 +214,7 @@ def test_comparison_series_never_sit_on_each_other_where_medians_tie():
 
 def test_the_distribution_counts_each_scale_point_and_dont_know():
     stats = make_stats(3.0, n=6, dont_know=2)
-    figure = distribution_figure(make_precondition("B", stats))
+    figure = distribution_figure(make_precondition_summary("B", stats))
     bar = figure["data"][0]
     assert bar["orientation"] == "h"  # labels in full, one per line, never overlapping
     assert bar["y"] == [
@@ -218,13 +228,13 @@ def test_the_distribution_counts_each_scale_point_and_dont_know():
     assert bar["x"] == [0, 0, 6, 0, 0, 2]
     assert figure["layout"]["yaxis"]["autorange"] == "reversed"  # the scale reads downwards
     assert_valid(figure)
-    hidden = distribution_figure(make_precondition("B", None))
+    hidden = distribution_figure(make_precondition_summary("B", None))
     assert hidden["data"][0]["x"] == [None] * 6
 
 
 def test_the_text_alternative_names_highest_lowest_and_widest_spread():
-    c = make_precondition("C", make_stats(3.0, q1=1.5, q3=4.5))
-    text = radar_description(make_system({"B": 4.5, "H": 1.5}, overrides={"C": c}))
+    c = make_precondition_summary("C", make_stats(3.0, q1=1.5, q3=4.5))
+    text = radar_description(make_system_summary({"B": 4.5, "H": 1.5}, overrides={"C": c}))
     assert "Highest median: B. Citizen-centred (4.5)" in text
     assert "Lowest median: H. Resilient & risk embracing (1.5)" in text
     assert "most spread on C. Issues are acknowledged as systemic" in text

@@ -248,7 +248,7 @@ def test_the_progress_dashboard_counts_by_system_sector_and_organisation(
     assert "No one has submitted yet from: Private sector, Voluntary and community" in content
 
 
-def _dashboard_queries(client, facilitator, framework, size: int) -> int:
+def _dashboard_queries(client, facilitator, framework, size: int) -> list[int]:
     place = make_place(facilitators=[facilitator])
     system = make_system(place)
     diagnostic = make_diagnostic(place, framework, systems=[system])

@@ -23,6 +23,7 @@ from surveys.models import (
     Response,
     System,
 )
+from tests.factories import import_row as row
 from tests.factories import (
     make_diagnostic,
     make_organisation,
@@ -46,20 +47,6 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-def row(**values: str) -> dict[str, str]:
-    base = {
-        "respondent": "R1",
-        "organisation": "Coventry City Council",
-        "sector": "public",
-        "role": "manager",
-        "system": "Homelessness and housing",
-        "precondition": "A",
-        "rating": "3",
-        "evidence": "",
-    }
-    return base | values
 
 
 def generated_rows(count: int, systems: list[str], seed: int = 2015) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from surveys.importing import COLUMNS
 from surveys.models import AuditEvent, Diagnostic, PendingImport, Rating, Response
+from tests.factories import import_row as row
 from tests.factories import make_diagnostic, make_place, make_system, make_user
 
 
@@ -23,20 +24,6 @@ def csv_file(rows: list[dict[str, str]], name: str = "focus-group.csv") -> Simpl
     writer.writeheader()
     writer.writerows(rows)
     return SimpleUploadedFile(name, out.getvalue().encode(), content_type="text/csv")
-
-
-def row(**values: str) -> dict[str, str]:
-    base = {
-        "respondent": "R1",
-        "organisation": "Northbridge Council",
-        "sector": "public",
-        "role": "manager",
-        "system": "Homelessness",
-        "precondition": "A",
-        "rating": "3",
-        "evidence": "",
-    }
-    return base | values
 
 
 def many_rows(respondents: int) -> list[dict[str, str]]:
@@ -55,7 +42,7 @@ def facilitator(db):
 @pytest.fixture
 def diagnostic(facilitator, framework):
     place = make_place("Northbridge", facilitators=[facilitator])
-    systems = [make_system(place, "Homelessness"), make_system(place, "Families")]
+    systems = [make_system(place, "Homelessness and housing"), make_system(place, "Families")]
     # Attributed: respondent labels are kept and shown as written (anonymous rounds keep
     # pseudonyms, see tests/test_confidentiality.py).
     return make_diagnostic(place, framework, systems=systems, attribution="attributed")

@@ -35,6 +35,7 @@ from surveys.models import (
     Response,
     System,
 )
+from tests.factories import import_row as row
 from tests.factories import (
     make_diagnostic,
     make_organisation,
@@ -61,20 +62,6 @@ def xlsx_bytes(table: list[list[object]]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-def row(**values: str) -> dict[str, str]:
-    base = {
-        "respondent": "R1",
-        "organisation": "Coventry City Council",
-        "sector": "public",
-        "role": "manager",
-        "system": "Homelessness and housing",
-        "precondition": "A",
-        "rating": "3",
-        "evidence": "",
-    }
-    return base | values
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The narrative: each threshold on hand-built summaries, and never a total or a grade.
 
-The builders at the top (``make_stats``, ``make_precondition``, ``make_system``,
-``make_summary``) are shared with the chart and SVG tests.
+The summaries are built with ``tests.factories`` (``make_stats``,
+``make_precondition_summary``, ``make_system_summary``, ``make_diagnostic_summary``), as the
+chart and SVG tests build theirs.
 """
 
 from __future__ import annotations
@@ -16,146 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports import narrative
-from reports.aggregate import (
-    ROLES,
-    SCALE,
-    SECTORS,
-    DiagnosticSummary,
-    PreconditionSummary,
-    Stats,
-    SystemSummary,
-)
+from reports.aggregate import ROLES, SECTORS, SystemSummary
 from reports.narrative import diagnostic_narrative, system_findings
-
-CODES = "ABCDEFGHI"
-TITLES = {
-    "A": "Beneficiary impact over organisational focus",
-    "B": "Citizen-centred",
-    "C": "Issues are acknowledged as systemic",
-    "D": "Grounded in place but open to new approaches",
-    "E": "Trusted partners",
-    "F": "Strengths based",
-    "G": "Distributed leadership",
-    "H": "Resilient & risk embracing",
-    "I": "Able to let go",
-}
-
-
-def make_stats(
-    mean: float | None = 3.0,
-    *,
-    median: float | None = None,
-    sd: float | None = 0.5,
-    n: int = 10,
-    dont_know: int = 0,
-    q1: float | None = None,
-    q3: float | None = None,
-) -> Stats:
-    if mean is None:
-        return Stats(
-            n=0,
-            dont_know=dont_know,
-            mean=None,
-            median=None,
-            sd=None,
-            q1=None,
-            q3=None,
-            min=None,
-            max=None,
-            counts=dict.fromkeys(SCALE, 0),
-        )
-    median = mean if median is None else median
-    counts = dict.fromkeys(SCALE, 0)
-    counts[min(5, max(1, round(mean)))] = n
-    return Stats(
-        n=n,
-        dont_know=dont_know,
-        mean=mean,
-        median=median,
-        sd=sd,
-        q1=max(1.0, median - 0.5) if q1 is None else q1,
-        q3=min(5.0, median + 0.5) if q3 is None else q3,
-        min=1,
-        max=5,
-        counts=counts,
-    )
-
-
-def make_precondition(
-    code: str,
-    overall: Stats | None,
-    *,
-    by_sector: dict[str, Stats | None] | None = None,
-    by_role: dict[str, Stats | None] | None = None,
-    previous: Stats | None = None,
-    evidence: list[str] | None = None,
-) -> PreconditionSummary:
-    by_sector = dict.fromkeys(SECTORS) | (by_sector or {})
-    by_role = dict.fromkeys(ROLES) | (by_role or {})
-    medians = [s.median for s in by_sector.values() if s is not None and s.median is not None]
-    change = None
-    if (
-        overall is not None
-        and previous is not None
-        and None not in (overall.median, previous.median)
-    ):
-        change = overall.median - previous.median  # type: ignore[operator]
-    return PreconditionSummary(
-        code=code,
-        title=TITLES[code],
-        group="vision" if code in "ABCD" else "behaviours",
-        overall=overall,
-        by_sector=by_sector,
-        by_role=by_role,
-        sector_divergence=max(medians) - min(medians) if len(medians) >= 2 else None,
-        previous=previous,
-        change_in_median=change,
-        evidence=evidence or [],
-    )
-
-
-def make_system(
-    means: dict[str, float | None] | None = None,
-    *,
-    overrides: dict[str, PreconditionSummary] | None = None,
-    name: str = "Homelessness and housing",
-    slug: str = "homelessness",
-    respondents: int = 12,
-    suppressed: bool = False,
-    vision_median: float | None = 3.0,
-    behaviours_median: float | None = 3.0,
-) -> SystemSummary:
-    """Every code has mean 3 (a dull middle) unless `means` or `overrides` say otherwise."""
-    means = means or {}
-    preconditions = []
-    for code in CODES:
-        if overrides and code in overrides:
-            preconditions.append(overrides[code])
-        elif suppressed:
-            preconditions.append(make_precondition(code, None))
-        else:
-            preconditions.append(make_precondition(code, make_stats(means.get(code, 3.0))))
-    return SystemSummary(
-        name=name,
-        slug=slug,
-        respondents=respondents,
-        suppressed=suppressed,
-        preconditions=preconditions,
-        vision_median=None if suppressed else vision_median,
-        behaviours_median=None if suppressed else behaviours_median,
-        respondents_by_sector=dict.fromkeys(SECTORS),
-    )
-
-
-def make_summary(*systems: SystemSummary, previous_title: str | None = None) -> DiagnosticSummary:
-    return DiagnosticSummary(
-        slug="round-1",
-        title="Round 1",
-        place="Coventry",
-        min_group_size=5,
-        systems=list(systems),
-        previous_title=previous_title,
-    )
+from tests.factories import (
+    CODES,
+    make_diagnostic_summary,
+    make_precondition_summary,
+    make_stats,
+    make_system_summary,
+)
+from tests.hypothesis_profiles import examples
 
 
 def text_of(findings: narrative.SystemFindings) -> str:
@@ -166,7 +37,7 @@ def text_of(findings: narrative.SystemFindings) -> str:
 
 
 def test_it_names_the_strongest_and_weakest_in_prose():
-    findings = system_findings(make_system({"B": 4.2, "H": 1.8}))
+    findings = system_findings(make_system_summary({"B": 4.2, "H": 1.8}))
     text = text_of(findings)
     assert findings.strongest == "B" and findings.weakest == "H"
     assert "B. Citizen-centred (mean 4.2)" in text
@@ -175,21 +46,21 @@ def test_it_names_the_strongest_and_weakest_in_prose():
 
 
 def test_strengths_are_up_to_three_codes_with_a_mean_of_at_least_3_5_highest_first():
-    system = make_system({"A": 3.5, "B": 4.6, "C": 4.0, "D": 4.0, "E": 3.49})
+    system = make_system_summary({"A": 3.5, "B": 4.6, "C": 4.0, "D": 4.0, "E": 3.49})
     # C and D tie on 4.0: the code breaks the tie; A (3.5 exactly) is fourth so it is left out.
     assert system_findings(system).strengths == ["B", "C", "D"]
-    assert system_findings(make_system({"A": 3.5})).strengths == ["A"]
-    assert system_findings(make_system({"A": 3.49})).strengths == []
+    assert system_findings(make_system_summary({"A": 3.5})).strengths == ["A"]
+    assert system_findings(make_system_summary({"A": 3.49})).strengths == []
 
 
 def test_gaps_are_up_to_three_codes_with_a_mean_of_at_most_2_5_lowest_first():
-    system = make_system({"E": 2.5, "F": 1.2, "G": 2.0, "H": 2.0, "I": 2.51})
+    system = make_system_summary({"E": 2.5, "F": 1.2, "G": 2.0, "H": 2.0, "I": 2.51})
     assert system_findings(system).gaps == ["F", "G", "H"]
-    assert system_findings(make_system({"I": 2.51})).gaps == []
+    assert system_findings(make_system_summary({"I": 2.51})).gaps == []
 
 
 def test_without_strengths_or_gaps_it_names_the_relatively_strongest_and_weakest():
-    findings = system_findings(make_system({"D": 3.3, "G": 2.7}))
+    findings = system_findings(make_system_summary({"D": 3.3, "G": 2.7}))
     text = text_of(findings)
     assert findings.strengths == [] and findings.gaps == []
     assert "relatively strongest is D. Grounded in place but open to new approaches" in text
@@ -197,13 +68,13 @@ def test_without_strengths_or_gaps_it_names_the_relatively_strongest_and_weakest
 
 
 def test_it_does_not_invent_a_strongest_when_all_are_rated_alike():
-    findings = system_findings(make_system())
+    findings = system_findings(make_system_summary())
     assert "much alike" in text_of(findings)
 
 
 def test_a_precondition_nobody_rated_is_neither_strong_nor_weak():
-    system = make_system(
-        {"B": 4.0}, overrides={"A": make_precondition("A", make_stats(None, dont_know=9))}
+    system = make_system_summary(
+        {"B": 4.0}, overrides={"A": make_precondition_summary("A", make_stats(None, dont_know=9))}
     )
     findings = system_findings(system)
     assert findings.weakest != "A" and "A" not in findings.gaps
@@ -213,9 +84,9 @@ def test_a_precondition_nobody_rated_is_neither_strong_nor_weak():
 
 
 def test_a_standard_deviation_of_1_2_or_more_is_a_wide_spread_of_views():
-    wide = make_precondition("C", make_stats(3.0, sd=1.2))
-    narrow = make_precondition("D", make_stats(3.0, sd=1.19))
-    findings = system_findings(make_system(overrides={"C": wide, "D": narrow}))
+    wide = make_precondition_summary("C", make_stats(3.0, sd=1.2))
+    narrow = make_precondition_summary("D", make_stats(3.0, sd=1.19))
+    findings = system_findings(make_system_summary(overrides={"C": wide, "D": narrow}))
     assert findings.contested == ["C"]
     assert (
         "On C. Issues are acknowledged as systemic: a wide spread of views "
@@ -229,8 +100,8 @@ def test_sector_divergence_names_the_sectors_with_the_highest_and_lowest_medians
         "private": make_stats(3.0, n=5),
         "voluntary": make_stats(4.0, n=7),
     }
-    e = make_precondition("E", make_stats(3.0), by_sector=by_sector)
-    findings = system_findings(make_system(overrides={"E": e}))
+    e = make_precondition_summary("E", make_stats(3.0), by_sector=by_sector)
+    findings = system_findings(make_system_summary(overrides={"E": e}))
     assert findings.contested == ["E"]
     assert (
         "the voluntary sector and the public sector see it differently (medians 4 and 2)"
@@ -240,8 +111,8 @@ def test_sector_divergence_names_the_sectors_with_the_highest_and_lowest_medians
 
 def test_a_sector_divergence_below_1_5_is_not_contested():
     by_sector = {"public": make_stats(2.6), "voluntary": make_stats(4.0)}
-    e = make_precondition("E", make_stats(3.0), by_sector=by_sector)
-    assert system_findings(make_system(overrides={"E": e})).contested == []
+    e = make_precondition_summary("E", make_stats(3.0), by_sector=by_sector)
+    assert system_findings(make_system_summary(overrides={"E": e})).contested == []
 
 
 def test_a_spread_of_role_medians_of_1_5_or_more_names_the_roles():
@@ -251,8 +122,8 @@ def test_a_spread_of_role_medians_of_1_5_or_more_names_the_roles():
         "board": make_stats(3.0),
         "senior": None,
     }
-    g = make_precondition("G", make_stats(2.8), by_role=by_role)
-    findings = system_findings(make_system(overrides={"G": g}))
+    g = make_precondition_summary("G", make_stats(2.8), by_role=by_role)
+    findings = system_findings(make_system_summary(overrides={"G": g}))
     assert findings.contested == ["G"]
     assert "board and elected members and frontline workers see it differently" in text_of(findings)
     assert "(medians 3 and 1.5)" in text_of(findings)
@@ -260,17 +131,17 @@ def test_a_spread_of_role_medians_of_1_5_or_more_names_the_roles():
 
 def test_hidden_groups_do_not_count_towards_disagreement():
     by_role = {"frontline": make_stats(1.0), "manager": None, "board": None}
-    g = make_precondition("G", make_stats(3.0), by_role=by_role)
-    assert system_findings(make_system(overrides={"G": g})).contested == []
+    g = make_precondition_summary("G", make_stats(3.0), by_role=by_role)
+    assert system_findings(make_system_summary(overrides={"G": g})).contested == []
 
 
 # --- low visibility, the multiplier, vision and behaviours -----------------------------
 
 
 def test_it_says_many_could_not_say_when_three_in_ten_answer_dont_know():
-    at = make_precondition("F", make_stats(3.0, n=7, dont_know=3))
-    below = make_precondition("I", make_stats(3.0, n=71, dont_know=29))
-    findings = system_findings(make_system(overrides={"F": at, "I": below}))
+    at = make_precondition_summary("F", make_stats(3.0, n=7, dont_know=3))
+    below = make_precondition_summary("I", make_stats(3.0, n=71, dont_know=29))
+    findings = system_findings(make_system_summary(overrides={"F": at, "I": below}))
     assert findings.low_visibility == ["F"]
     assert (
         "Many people could not say how far F. Strengths based is in place: "
@@ -279,25 +150,25 @@ def test_it_says_many_could_not_say_when_three_in_ten_answer_dont_know():
 
 
 def test_when_h_is_weak_it_says_h_multiplies_the_others():
-    findings = system_findings(make_system({"H": 2.5}))
+    findings = system_findings(make_system_summary({"H": 2.5}))
     assert findings.multiplier_weak
     assert "multiplier" in text_of(findings)
     assert "hold back the others" in text_of(findings)
 
 
 def test_when_h_is_not_weak_it_says_nothing_about_multiplying():
-    findings = system_findings(make_system({"H": 2.6}))
+    findings = system_findings(make_system_summary({"H": 2.6}))
     assert not findings.multiplier_weak
     assert "multiplier" not in text_of(findings)
 
 
 def test_it_contrasts_what_we_say_with_what_we_do_when_they_differ_by_half_a_point():
-    ahead = text_of(system_findings(make_system(vision_median=4.0, behaviours_median=3.5)))
+    ahead = text_of(system_findings(make_system_summary(vision_median=4.0, behaviours_median=3.5)))
     assert "what we say is ahead of what we do" in ahead
     assert "median 4 for vision" in ahead and "3.5 for behaviours" in ahead
-    behind = text_of(system_findings(make_system(vision_median=2.0, behaviours_median=3.0)))
+    behind = text_of(system_findings(make_system_summary(vision_median=2.0, behaviours_median=3.0)))
     assert "what we do is ahead of what we say" in behind
-    close = text_of(system_findings(make_system(vision_median=3.5, behaviours_median=3.01)))
+    close = text_of(system_findings(make_system_summary(vision_median=3.5, behaviours_median=3.01)))
     assert "what we say" not in close
 
 
@@ -305,10 +176,10 @@ def test_it_contrasts_what_we_say_with_what_we_do_when_they_differ_by_half_a_poi
 
 
 def test_it_names_changes_of_half_a_point_since_the_previous_round_with_their_numbers():
-    up = make_precondition("E", make_stats(3.0, n=14), previous=make_stats(2.5, n=12))
-    down = make_precondition("F", make_stats(2.0, n=9), previous=make_stats(3.0, n=11))
-    small = make_precondition("G", make_stats(3.0), previous=make_stats(2.6))
-    text = text_of(system_findings(make_system(overrides={"E": up, "F": down, "G": small})))
+    up = make_precondition_summary("E", make_stats(3.0, n=14), previous=make_stats(2.5, n=12))
+    down = make_precondition_summary("F", make_stats(2.0, n=9), previous=make_stats(3.0, n=11))
+    small = make_precondition_summary("G", make_stats(3.0), previous=make_stats(2.6))
+    text = text_of(system_findings(make_system_summary(overrides={"E": up, "F": down, "G": small})))
     assert (
         "the median for E. Trusted partners has risen from 2.5 to 3 (14 ratings now, 12 then)"
         in text
@@ -320,7 +191,9 @@ def test_it_names_changes_of_half_a_point_since_the_previous_round_with_their_nu
 
 
 def test_a_suppressed_system_gets_one_paragraph_stating_the_minimum_group_size():
-    findings = system_findings(make_system(suppressed=True, respondents=3), min_group_size=5)
+    findings = system_findings(
+        make_system_summary(suppressed=True, respondents=3), min_group_size=5
+    )
     assert len(findings.paragraphs) == 1
     paragraph = findings.paragraphs[0]
     assert "Too few people responded" in paragraph
@@ -330,7 +203,7 @@ def test_a_suppressed_system_gets_one_paragraph_stating_the_minimum_group_size()
 
 
 def test_the_diagnostic_narrative_passes_the_minimum_group_size_to_suppressed_systems():
-    result = diagnostic_narrative(make_summary(make_system(suppressed=True)), {})
+    result = diagnostic_narrative(make_diagnostic_summary(make_system_summary(suppressed=True)), {})
     assert "at least 5 people" in result.systems[0].findings.paragraphs[0]
     assert any("fewer than 5 people is hidden" in p for p in result.intro)
 
@@ -342,11 +215,11 @@ def test_questions_come_from_the_framework_for_weak_contested_and_unclear_precon
     framework,
 ):
     preconditions = {p.code: p for p in framework.preconditions.all()}
-    contested_c = make_precondition("C", make_stats(3.0, sd=1.5))
-    unclear_f = make_precondition("F", make_stats(3.0, n=5, dont_know=5))
-    housing = make_system({"H": 1.9, "B": 4.0}, overrides={"C": contested_c})
-    youth = make_system({"H": 2.2}, overrides={"F": unclear_f}, name="Youth", slug="youth")
-    result = diagnostic_narrative(make_summary(housing, youth), preconditions)
+    contested_c = make_precondition_summary("C", make_stats(3.0, sd=1.5))
+    unclear_f = make_precondition_summary("F", make_stats(3.0, n=5, dont_know=5))
+    housing = make_system_summary({"H": 1.9, "B": 4.0}, overrides={"C": contested_c})
+    youth = make_system_summary({"H": 2.2}, overrides={"F": unclear_f}, name="Youth", slug="youth")
+    result = diagnostic_narrative(make_diagnostic_summary(housing, youth), preconditions)
 
     assert [group.code for group in result.questions] == ["C", "F", "H"]
     by_code = {group.code: group for group in result.questions}
@@ -396,12 +269,14 @@ def test_the_patterns_catch_what_they_are_meant_to_catch():
 def test_hand_built_narratives_carry_no_totals_or_grades(framework):
     preconditions = {p.code: p for p in framework.preconditions.all()}
     systems = [
-        make_system({"B": 4.2, "H": 1.8}, vision_median=4, behaviours_median=2),
-        make_system({"A": 3.6, "E": 3.9, "F": 4.5, "G": 2.1}, name="Youth", slug="youth"),
-        make_system(suppressed=True, name="Care", slug="care"),
+        make_system_summary({"B": 4.2, "H": 1.8}, vision_median=4, behaviours_median=2),
+        make_system_summary({"A": 3.6, "E": 3.9, "F": 4.5, "G": 2.1}, name="Youth", slug="youth"),
+        make_system_summary(suppressed=True, name="Care", slug="care"),
     ]
     assert_no_totals_or_grades(
-        diagnostic_narrative(make_summary(*systems, previous_title="2024"), preconditions)
+        diagnostic_narrative(
+            make_diagnostic_summary(*systems, previous_title="2024"), preconditions
+        )
     )
 
 
@@ -421,7 +296,7 @@ maybe_stats = st.one_of(
 @st.composite
 def random_systems(draw) -> SystemSummary:
     overrides = {
-        code: make_precondition(
+        code: make_precondition_summary(
             code,
             draw(maybe_stats),
             by_sector={s: draw(maybe_stats) for s in SECTORS},
@@ -430,7 +305,7 @@ def random_systems(draw) -> SystemSummary:
         )
         for code in CODES
     }
-    return make_system(
+    return make_system_summary(
         overrides=overrides,
         respondents=draw(st.integers(min_value=0, max_value=500)),
         suppressed=draw(st.booleans()),
@@ -459,11 +334,11 @@ def framework_questions():
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(systems=st.lists(random_systems(), min_size=1, max_size=4))
 def test_random_narratives_carry_no_totals_or_grades(systems, framework_questions):
     result = diagnostic_narrative(
-        make_summary(*systems, previous_title="Before"), framework_questions
+        make_diagnostic_summary(*systems, previous_title="Before"), framework_questions
     )
     assert_no_totals_or_grades(result)
     for story in result.systems:
@@ -499,8 +374,8 @@ def test_the_thresholds_are_documented_with_their_values():
 def test_the_narrative_finds_what_the_demo_was_designed_to_show(framework):
     from django.core.management import call_command
 
+    from demo.northbridge import CURRENT_TITLE, DEMO_EXPECTATIONS
     from reports.aggregate import diagnostic_summary
-    from surveys.demo import CURRENT_TITLE, DEMO_EXPECTATIONS
     from surveys.models import Diagnostic
 
     call_command("seed_demo", stdout=io.StringIO())

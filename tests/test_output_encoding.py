@@ -36,6 +36,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Set as AbstractSet
 from html.parser import HTMLParser
 
 import pytest
@@ -147,7 +148,7 @@ def isolated(element: tuple[str, dict]) -> bool:
     return tag == "bdi" or attributes.get("dir") == "auto"
 
 
-def check_page(html: str, where: str, *, expect: set[str] = frozenset()) -> Page:
+def check_page(html: str, where: str, *, expect: AbstractSet[str] = frozenset()) -> Page:
     """Every check on one page of HTML; ``expect`` names markers that must be on it."""
     lowered = html.lower()
     assert "<script>alert" not in lowered, f"{where}: raw <script> from user text"

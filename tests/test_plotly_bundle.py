@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 
 from reports.charts import distribution_figure, overlay_sectors, radar_figure
-from tests.test_narrative import make_precondition, make_stats, make_system
+from tests.factories import make_precondition_summary, make_stats, make_system_summary
 
 BUNDLE = Path(settings.BASE_DIR) / "static" / "vendor" / "plotly" / "plotly.min.js"
 
@@ -19,11 +19,11 @@ def registered_traces() -> set[str]:
 
 
 def drawn_traces() -> set[str]:
-    system = make_system()
+    system = make_system_summary()
     figures = [
         radar_figure(system, "Homelessness"),
         overlay_sectors(system),
-        distribution_figure(make_precondition("A", make_stats(3.0))),
+        distribution_figure(make_precondition_summary("A", make_stats(3.0))),
     ]
     return {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}
 

@@ -116,7 +116,9 @@ class Browser:
     def open_step(self, system_slug: str, code: str) -> str:
         page = self.http.get(self.base_url + self.step_path(system_slug, code))
         assert page.status_code == 200, page.status_code
-        self.token = CSRF_INPUT.search(page.text).group(1)
+        csrf_input = CSRF_INPUT.search(page.text)
+        assert csrf_input is not None, "no CSRF token on the step page"
+        self.token = csrf_input.group(1)
         return page.text
 
     def post(self, path: str, data: dict) -> requests.Response:

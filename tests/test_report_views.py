@@ -33,7 +33,7 @@ def add_responses(diagnostic, system, count: int, *, evidence: str = "") -> None
         make_organisation(diagnostic.place, sector) for sector in ("public", "voluntary", "private")
     ]
     for i in range(count):
-        scores = {code: (i + n) % 5 + 1 for n, code in enumerate(CODES)}
+        scores: dict[str, int | None] = {code: (i + n) % 5 + 1 for n, code in enumerate(CODES)}
         scores["C"] = None if i % 4 == 0 else scores["C"]  # some "don't know"
         make_response(
             diagnostic,

@@ -16,10 +16,10 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.utils.text import slugify
 
-from surveys.demo import CURRENT_TITLE, DEMO_ACCOUNTS, DEMO_EXPECTATIONS, PREVIOUS_TITLE
+from demo.northbridge import CURRENT_TITLE, DEMO_ACCOUNTS, DEMO_EXPECTATIONS, PREVIOUS_TITLE
 from surveys.models import Diagnostic, Invitation, Organisation, Place, Rating, Response, System
 
-# The narrative report's thresholds, restated independently of surveys/demo.py.
+# The narrative report's thresholds, restated independently of demo/northbridge.py.
 STRENGTH_MEAN = 3.5
 GAP_MEAN = 2.5
 CONTESTED_SD = 1.2
@@ -102,6 +102,7 @@ def test_it_refuses_to_run_before_the_framework_is_loaded(db):
     assert not Place.objects.exists()
 
 
+@pytest.mark.smoke  # the bulk writes of the whole demo, on PostgreSQL too
 def test_running_it_twice_leaves_exactly_the_same_data(framework):
     first_output = seed()
     after_first = counts()
@@ -301,7 +302,7 @@ def stats_by_code(diagnostic: Diagnostic, slug: str) -> dict[str, dict]:
 
 def findings(stats: dict[str, dict]) -> dict:
     means = {code: s["mean"] for code, s in stats.items()}
-    ranked = sorted(means, key=means.get)
+    ranked = sorted(means, key=lambda code: means[code])
     contested = [
         code
         for code, s in stats.items()
@@ -366,9 +367,9 @@ def medians(diagnostic: Diagnostic, slug: str) -> dict[str, float]:
         response__diagnostic=diagnostic,
         response__status=Response.Status.SUBMITTED,
         response__system__slug=slug,
-        score__isnull=False,
     ).values_list("precondition__code", "score"):
-        scores[code].append(score)
+        if score is not None:
+            scores[code].append(score)
     return {code: statistics.median(values) for code, values in scores.items()}
 
 

@@ -72,6 +72,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reports.aggregate import ROLES, SCALE, SECTORS, Stats, summarise_frame
+from tests.hypothesis_profiles import examples
 
 CODES = "ABCDEFGHI"
 PRECONDITIONS = [
@@ -79,7 +80,7 @@ PRECONDITIONS = [
 ]
 ROLE_CELLS = (*ROLES, "")  # "" is "no role": never shown, always counted
 CELLS = [(sector, role) for sector in SECTORS for role in ROLE_CELLS]
-EXAMPLES = 500
+EXAMPLES = examples(500)  # under the ci profile; the dev profile runs a share
 
 
 # --- generated rounds ---------------------------------------------------------------------
@@ -270,7 +271,7 @@ FREE = object()
 
 
 def smallest_derivable(
-    measure: dict[Cell, int], hidden_sectors: set, hidden_roles: set, k: int
+    measure: dict[Cell, int | None], hidden_sectors: set, hidden_roles: set, k: int
 ) -> frozenset[Cell] | None:
     """A derivable group other than everyone, with 0 < measure < k, or None.
 
@@ -290,7 +291,7 @@ def smallest_derivable(
             next_states: dict[tuple[int, bool], frozenset[Cell]] = {}
             for (total, full), chosen in states.items():
                 for p in allowed:
-                    size = min(k, total + sum(measure[cell] for cell in p.cells))
+                    size = min(k, total + sum(measure[cell] or 0 for cell in p.cells))
                     key = (size, full and p.full)
                     next_states.setdefault(key, chosen | p.cells)
             states = next_states
@@ -571,7 +572,7 @@ def test_a_hidden_role_blocks_the_subtraction_through_it():
     assert smallest_derivable(measure, set(), {"", "manager", "board"}, k=5) is None
 
 
-@settings(max_examples=150, deadline=None, database=None, derandomize=True)
+@settings(max_examples=examples(150), deadline=None, database=None, derandomize=True)
 @given(
     measure=st.dictionaries(
         st.sampled_from([(s, r) for s in SECTORS[:3] for r in ("manager", "board", "")]),

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from reports.svg import radar_svg
-from tests.test_narrative import make_precondition, make_stats, make_system
+from tests.factories import make_precondition_summary, make_stats, make_system_summary
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -23,7 +23,7 @@ def label_texts(root: ET.Element) -> list[str]:
 
 
 def test_it_is_valid_xml_with_a_title_and_description():
-    root = parse(radar_svg(make_system({"B": 4.0})))
+    root = parse(radar_svg(make_system_summary({"B": 4.0})))
     assert root.tag == f"{SVG}svg"
     assert root.get("role") == "img"
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
@@ -33,14 +33,14 @@ def test_it_is_valid_xml_with_a_title_and_description():
 
 
 def test_it_labels_nine_spokes_a_to_i_clockwise_from_the_top():
-    labels = label_texts(parse(radar_svg(make_system())))
+    labels = label_texts(parse(radar_svg(make_system_summary())))
     assert len(labels) == 9
     assert [label[0] for label in labels] == list("ABCDEFGHI")
     assert labels[0].startswith("A. Beneficiary impact")
 
 
 def test_it_draws_rings_1_to_5_the_band_and_the_median():
-    root = parse(radar_svg(make_system()))
+    root = parse(radar_svg(make_system_summary()))
     scale = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "scale"]
     assert scale == ["1", "2", "3", "4", "5"]
     assert len([p for p in root.iter(f"{SVG}polygon") if p.get("class") == "ring"]) == 4
@@ -49,21 +49,21 @@ def test_it_draws_rings_1_to_5_the_band_and_the_median():
 
 
 def test_it_shows_the_vision_and_behaviours_groups():
-    svg = radar_svg(make_system())
+    svg = radar_svg(make_system_summary())
     assert "Vision (A–D)" in svg and "Behaviours (E–I)" in svg
     assert len(list(parse(svg).iter(f"{SVG}path"))) == 2  # two coloured sectors
 
 
 def test_a_missing_value_leaves_a_gap_rather_than_a_zero():
-    nobody = make_precondition("C", make_stats(None, dont_know=6))
-    root = parse(radar_svg(make_system(overrides={"C": nobody})))
+    nobody = make_precondition_summary("C", make_stats(None, dont_know=6))
+    root = parse(radar_svg(make_system_summary(overrides={"C": nobody})))
     # B–C and C–D are not drawn: 7 segments of the median line and of the band remain.
     assert len([e for e in root.iter(f"{SVG}line") if e.get("class") == "median"]) == 7
     assert len([e for e in root.iter(f"{SVG}polygon") if e.get("class") == "iqr"]) == 7
 
 
 def test_a_suppressed_system_shows_the_grid_and_says_it_is_hidden():
-    svg = radar_svg(make_system(suppressed=True))
+    svg = radar_svg(make_system_summary(suppressed=True))
     root = parse(svg)
     assert not [e for e in root.iter(f"{SVG}line") if e.get("class") == "median"]
     assert "Hidden: too few responses to show" in svg
@@ -73,7 +73,7 @@ def test_a_suppressed_system_shows_the_grid_and_says_it_is_hidden():
     "hostile", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "Tom & Jerry's"]
 )
 def test_hostile_names_are_escaped(hostile):
-    svg = radar_svg(make_system(name=hostile, slug="x"))
+    svg = radar_svg(make_system_summary(name=hostile, slug="x"))
     root = parse(svg)  # still well-formed
     assert "<script" not in svg and "<img" not in svg
     assert root.find(f"{SVG}title").text == f"Radar chart: {hostile}"
@@ -86,9 +86,9 @@ def _tied_sectors_system():
         "private": make_stats(3.0),
         "voluntary": make_stats(3.0, q1=2.0, q3=4.0),
     }
-    return make_system(
+    return make_system_summary(
         overrides={
-            code: make_precondition(code, make_stats(3.0), by_sector=by_sector)
+            code: make_precondition_summary(code, make_stats(3.0), by_sector=by_sector)
             for code in "ABCDEFGHI"
         }
     )
@@ -97,10 +97,10 @@ def _tied_sectors_system():
 def test_the_comparison_dot_plot_shows_every_series_where_medians_tie():
     from reports.charts import comparison
     from reports.svg import dot_plot_svg
-    from tests.test_narrative import make_summary
+    from tests.factories import make_diagnostic_summary
 
     system = _tied_sectors_system()
-    root = parse(dot_plot_svg(comparison("sectors", make_summary(system), system)))
+    root = parse(dot_plot_svg(comparison("sectors", make_diagnostic_summary(system), system)))
     assert root.find(f"{SVG}title").text == "Median ratings by sector: Homelessness and housing"
     # A marker per sector per pre-condition (9 x 3) plus one per sector in the legend.
     circles = list(root.iter(f"{SVG}circle"))
@@ -121,9 +121,11 @@ def test_the_comparison_dot_plot_shows_every_series_where_medians_tie():
 def test_the_dot_plot_escapes_series_names(hostile):
     from reports.charts import comparison
     from reports.svg import dot_plot_svg
-    from tests.test_narrative import make_summary
+    from tests.factories import make_diagnostic_summary
 
-    summary = make_summary(make_system(name=hostile), make_system(name="Two", slug="two"))
+    summary = make_diagnostic_summary(
+        make_system_summary(name=hostile), make_system_summary(name="Two", slug="two")
+    )
     svg = dot_plot_svg(comparison("systems", summary))
     assert "<script" not in svg and "<img" not in svg
     names = [t.text for t in parse(svg).iter(f"{SVG}text")]

@@ -49,6 +49,7 @@ from ..models import (
     Diagnostic,
     Invitation,
     Place,
+    Rating,
     Response,
     System,
 )

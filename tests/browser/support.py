@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 from axe_playwright_python.base import AXE_SCRIPT
@@ -21,6 +22,7 @@ from playwright.sync_api import (
     Locator,
     Page,
     Response,
+    ViewportSize,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -166,9 +168,10 @@ def run_axe_both_sizes(page: Page, label: str) -> None:
     """axe at the page's own size and again at the other one, without reloading: for
     pages that are the answer to a POST and cannot simply be visited again."""
     own = page.viewport_size
+    assert own is not None, "the page has no viewport size"  # Browsing's contexts all do
     run_axe(page, label)
     other = PHONE if size_of(page) == "desktop" else DESKTOP
-    page.set_viewport_size(other["viewport"])
+    page.set_viewport_size(cast(ViewportSize, other["viewport"]))
     try:
         run_axe(page, label)
     finally:
@@ -207,7 +210,7 @@ class Browsing:
             accept_downloads=True,
         )
         context.set_default_timeout(15_000)
-        context.javascript_disabled = not javascript
+        context.javascript_disabled = not javascript  # type: ignore[attr-defined]
         context.on("page", self._watch)
         if not scripts:
             block_scripts(context)

@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from surveys.demo import CURRENT_TITLE, demo_seed
+from demo.northbridge import CURRENT_TITLE, demo_seed
 from surveys.invitations import invitation_link
 from surveys.models import Diagnostic, Invitation, Response
 
@@ -33,7 +33,7 @@ def demo(live_framework) -> Diagnostic:
 
 def unstarted_invitation(diagnostic: Diagnostic) -> Invitation:
     started = Response.objects.filter(invitation__isnull=False).values("invitation")
-    return diagnostic.invitations.exclude(pk__in=started).order_by("pk").first()
+    return diagnostic.invitations.exclude(pk__in=started).earliest("pk")
 
 
 # --- focus --------------------------------------------------------------------------
@@ -194,7 +194,9 @@ def assert_errors_announced(
     ids = []
     for i in range(expected):
         href = links.nth(i).get_attribute("href")
-        assert href.startswith("#"), f"{label}: {href} is not a link to a field"
+        assert href is not None and href.startswith("#"), (
+            f"{label}: {href} is not a link to a field"
+        )
         ids.append(href[1:])
         assert page.locator(f"[id='{href[1:]}']").count() == 1, f"{label}: no field {href}"
         if not at_field:

@@ -19,7 +19,7 @@ import pytest
 from django.utils.text import slugify
 from playwright.sync_api import Page, expect
 
-from surveys.demo import CURRENT_TITLE, PREVIOUS_TITLE, demo_seed
+from demo.northbridge import CURRENT_TITLE, PREVIOUS_TITLE, demo_seed
 from surveys.models import AuditEvent, Diagnostic
 
 from .support import PHONE, path_of, run_axe, screenshot, sign_in

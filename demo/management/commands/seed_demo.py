@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.demo import (
+from demo.northbridge import (
     CURRENT_TITLE,
     DEMO_ACCOUNTS,
     PLACE_NAME,

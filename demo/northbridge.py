@@ -7,15 +7,17 @@ what they say.
 The scores are designed, not random noise: in the current round each system has one clear
 strength, one clear gap, one contested pre-condition and (homelessness) one that few people
 can see, so the report has something to find. ``DEMO_EXPECTATIONS`` says what, under the
-thresholds below, and the builder checks its own numbers against it before writing
-anything. Scores are dealt from fixed quotas per (system, pre-condition, sector), then
-shuffled among that sector's respondents with ``random.Random(2015)``; if a shuffle happens
-to push a small role group's median across a threshold it is dealt again, so the result is
-the same on every run.
+narrative report's thresholds (imported from ``reports.narrative``, never copied), and the
+builder checks its own numbers against it before writing anything. Scores are dealt from
+fixed quotas per (system, pre-condition, sector), then shuffled among that sector's
+respondents with ``random.Random(2015)``; if a shuffle happens to push a small role group's
+median across a threshold it is dealt again, so the result is the same on every run. What
+people say is assembled from phrases kept as data in ``demo/data/phrases.json``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
@@ -23,6 +25,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -30,9 +34,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from preconditions.models import Framework, Precondition
-
-from .invitations import invitation_create
-from .models import (
+from reports import narrative
+from surveys.invitations import invitation_create
+from surveys.models import (
     AuditEvent,
     Diagnostic,
     Invitation,
@@ -44,6 +48,10 @@ from .models import (
     Sector,
     System,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 SEED = 2015
 FRAMEWORK_SLUG = "place-based-systems-change"
@@ -84,15 +92,8 @@ SYSTEM_DESCRIPTIONS = {
     ),
 }
 
-# The thresholds the narrative report uses (reports/narrative.py).
-STRENGTH_MEAN = 3.5
-GAP_MEAN = 2.5
-CONTESTED_SD = 1.2
-CONTESTED_MEDIAN_SPREAD = 1.5
-LOW_VISIBILITY_SHARE = 0.3
-
-# What those thresholds find in the current round, per system (keyed by slug). The lists
-# are complete: no other pre-condition crosses a threshold.
+# What the narrative report's thresholds find in the current round, per system (keyed by
+# slug). The lists are complete: no other pre-condition crosses a threshold.
 DEMO_EXPECTATIONS: dict[str, dict] = {
     HH: {
         "strongest": "E",
@@ -266,7 +267,7 @@ PREVIOUS_INVITATIONS: tuple[InvitationGroup, ...] = (
 )
 
 # Roles are dealt in turn within each sector, so every system has some of each.
-ROLE_CYCLES = {
+ROLE_CYCLES: dict[str, tuple[str, ...]] = {
     Sector.PUBLIC: ("frontline", "manager", "senior", "frontline", "manager", "board"),
     Sector.VOLUNTARY: ("frontline", "manager", "senior", "board", "frontline", "manager"),
     Sector.PRIVATE: ("manager", "senior", "frontline", "board", "manager", "frontline"),
@@ -351,7 +352,7 @@ _CENTRES = {
 }
 # Service users see less of how leadership and commissioning work; the private sector is
 # less sure whether the system has been mapped at all.
-_DONT_KNOW = {
+_DONT_KNOW: dict[str, dict[str, float]] = {
     "G": {Sector.PUBLIC: 0.03, Sector.VOLUNTARY: 0.05, Sector.PRIVATE: 0.08, Sector.CITIZEN: 0.12},
     "I": {Sector.PUBLIC: 0.03, Sector.VOLUNTARY: 0.05, Sector.PRIVATE: 0.08, Sector.CITIZEN: 0.12},
 }
@@ -483,9 +484,10 @@ def code_signals(code: str, rows: Sequence[tuple[str, str, Outcome]], k: int) ->
 
     def contested(sectors: Iterable[str], roles: Iterable[str]) -> bool:
         return (
-            sd >= CONTESTED_SD
-            or _spread(sector_medians[s] for s in sectors) >= CONTESTED_MEDIAN_SPREAD
-            or _spread(role_medians[r] for r in roles) >= CONTESTED_MEDIAN_SPREAD
+            sd >= narrative.CONTESTED_MIN_SD
+            or _spread(sector_medians[s] for s in sectors)
+            >= narrative.CONTESTED_MIN_SECTOR_DIVERGENCE
+            or _spread(role_medians[r] for r in roles) >= narrative.CONTESTED_MIN_ROLE_SPREAD
         )
 
     shown_sectors = _shown_groups({s: len(v) for s, v in by_sector.items()}, k)
@@ -510,10 +512,14 @@ def system_findings(signals: Mapping[str, CodeSignals]) -> dict:
         "weakest": by_mean[0].code,
         "contested": sorted(s.code for s in by_mean if s.contested),
         "low_visibility": sorted(
-            s.code for s in by_mean if s.dont_know_share >= LOW_VISIBILITY_SHARE
+            s.code for s in by_mean if s.dont_know_share >= narrative.LOW_VISIBILITY_MIN_SHARE
         ),
-        "strengths": [s.code for s in reversed(by_mean) if s.mean >= STRENGTH_MEAN][:3],
-        "gaps": [s.code for s in by_mean if s.mean <= GAP_MEAN][:3],
+        "strengths": [s.code for s in reversed(by_mean) if s.mean >= narrative.STRENGTH_MIN_MEAN][
+            : narrative.MAX_NAMED
+        ],
+        "gaps": [s.code for s in by_mean if s.mean <= narrative.GAP_MAX_MEAN][
+            : narrative.MAX_NAMED
+        ],
     }
 
 
@@ -525,11 +531,13 @@ def _design_problems(system: str, signals: CodeSignals, design: Design) -> list[
     contested = code in expected["contested"]
     if signals.contested != contested or signals.contested_when_shown != contested:
         problems.append("contested")
-    if (signals.dont_know_share >= LOW_VISIBILITY_SHARE) != (code in expected["low_visibility"]):
+    if (signals.dont_know_share >= narrative.LOW_VISIBILITY_MIN_SHARE) != (
+        code in expected["low_visibility"]
+    ):
         problems.append("low visibility")
-    if (signals.mean >= STRENGTH_MEAN) != (code in expected["strengths"]):
+    if (signals.mean >= narrative.STRENGTH_MIN_MEAN) != (code in expected["strengths"]):
         problems.append("strength")
-    if (signals.mean <= GAP_MEAN) != (code in expected["gaps"]):
+    if (signals.mean <= narrative.GAP_MAX_MEAN) != (code in expected["gaps"]):
         problems.append("gap")
     if design.target_mean is not None and abs(signals.mean - design.target_mean) > 0.2:
         problems.append(f"mean {signals.mean:.2f}")
@@ -571,8 +579,8 @@ def _plan_invitees(
     rng: random.Random, groups: Sequence[InvitationGroup], names: Iterable[tuple[str, str]]
 ) -> list[Invitee]:
     names = iter(names)
-    role_turn = Counter()
-    org_turn = Counter()
+    role_turn: Counter[str] = Counter()
+    org_turn: Counter[tuple[str, tuple[str, ...]]] = Counter()
     invitees = []
     for sector, statuses, count in groups:
         systems = set(statuses)
@@ -680,453 +688,20 @@ def _check_expectations(invitees: Sequence[Invitee]) -> None:
 
 # --- Evidence -----------------------------------------------------------------------
 
-_WORDS = {
-    HH: {
-        "people": "people who are homeless",
-        "service": "the homelessness pathway",
-        "forum": "the Homelessness Partnership Board",
-        "programme": "the Housing First pilot",
-        "pairs": (
-            ("Housing Options", "the night shelter"),
-            ("the prime provider", "the smaller hostels"),
-            ("the council", "the housing association"),
-            ("landlords", "the tenancy support team"),
-            ("probation", "the hostels"),
-        ),
-    },
-    FMN: {
-        "people": "families",
-        "service": "Early Help",
-        "forum": "the Families Partnership",
-        "programme": "the Stronger Families programme",
-        "pairs": (
-            ("children's social care", "Early Help"),
-            ("schools", "the family workers"),
-            ("the police", "children's services"),
-            ("the jobcentre", "the family keyworkers"),
-            ("health visitors", "the family hubs"),
-        ),
-    },
-    MH: {
-        "people": "people in a mental health crisis",
-        "service": "crisis care",
-        "forum": "the Crisis Care Partnership",
-        "programme": "the crisis café",
-        "pairs": (
-            ("the police", "the mental health trust"),
-            ("A&E", "the crisis team"),
-            ("the ambulance service", "the crisis café"),
-            ("the crisis team", "the voluntary sector"),
-            ("GPs", "the community mental health team"),
-        ),
-    },
-}
-
-_STATEMENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "A": {
-        "positive": (
-            "Partners on {forum} start from what would make the biggest difference for "
-            "{people}, even when that means one organisation gives something up.",
-            "When money for {programme} was squeezed, partners agreed together what to "
-            "protect rather than each guarding their own budget line.",
-            "staff|We let {b} lead on the parts they do better than us, and nobody made a fuss.",
-            "The conversation has moved from 'whose client is this?' to 'what does this "
-            "person need?'.",
-            "user|Services seem to care more about whether I get better than about whose job "
-            "it is.",
-        ),
-        "mixed": (
-            "staff|People say the right things about outcomes for {people}, but when money is "
-            "tight we still fall back on protecting our own budgets.",
-            "staff|There is real goodwill, but our targets still come from our own organisations "
-            "rather than from what {people} need.",
-            "Some partners put {people} first; others still count their own numbers before "
-            "anything else.",
-        ),
-        "negative": (
-            "Every organisation is still judged on its own targets, so {people} get passed "
-            "between services instead of helped.",
-            "Budgets are guarded closely and anything pooled gets argued over for months.",
-            "staff|The first question in meetings is usually 'who pays?', not 'what would help?'.",
-            "{a} and {b} each measure success their own way, and {people} fall through the "
-            "gap in between.",
-            "user|Every service I go to says I am someone else's responsibility.",
-        ),
-    },
-    "B": {
-        "positive": (
-            "staff|People with lived experience sat on the panel that designed {programme} and "
-            "changed it in ways we would not have thought of.",
-            "{people} are asked what matters to them, and it shows in how {service} is run.",
-            "The user panel now reviews changes to {service} before they go ahead, not after.",
-            "user|I was asked what mattered to me, and my plan actually reflected it.",
-        ),
-        "mixed": (
-            "staff|We consult {people}, but usually once the decisions have been made.",
-            "There are good examples of co-production, but they depend on individual workers "
-            "rather than on how the system works.",
-            "Feedback from {people} is collected but I rarely see it change anything.",
-        ),
-        "negative": (
-            "'Person-centred' is in every strategy, but {people} still have to fit the "
-            "service rather than the other way round.",
-            "People tell their story again at every door; nothing is joined up around them.",
-            "Commissioning is still mostly about price; what {people} say they want barely "
-            "features.",
-            "user|I have filled in the same forms for three different services.",
-        ),
-    },
-    "C": {
-        "positive": (
-            "{forum} has mapped who is involved and brought in partners who were missing "
-            "before, such as the police and the jobcentre.",
-            "Partners talk about {service} as one system now, with a shared record instead "
-            "of each keeping their own.",
-        ),
-        "mixed": (
-            "Most of the key players are round the table now, but some only joined after "
-            "things went wrong.",
-            "staff|We talk about it being a whole-system issue, but the plan still sits with one "
-            "organisation.",
-            "The links between {a} and {b} are recognised on paper but not yet in practice.",
-        ),
-        "negative": (
-            "The problem is still defined around one organisation; others are told about "
-            "decisions rather than involved in them.",
-            "Key partners such as {b} were left out at the start and it still shows.",
-            "Each service sees its own slice of the problem; nobody holds the whole picture.",
-        ),
-    },
-    "D": {
-        "positive": (
-            "staff|We have learned from other cities but adapted it to Northbridge, using the "
-            "community centres and faith groups we already have.",
-            "{programme} started from what was already working locally and built on it.",
-            "There is a real openness to ideas from outside, as long as they fit the city.",
-        ),
-        "mixed": (
-            "There is interest in new ideas, but 'that's not how we do things in Northbridge' "
-            "still comes up.",
-            "New approaches get tried, but often as one-off projects that fade when the "
-            "funding ends.",
-            "Local knowledge is valued, though newer organisations can take years to be accepted.",
-        ),
-        "negative": (
-            "New organisations coming into the city find it very hard to be accepted.",
-            "Ideas get imported wholesale without asking what already works here.",
-            "The same few organisations decide what 'the Northbridge way' is, and everyone "
-            "else has to fit in.",
-        ),
-    },
-    "E": {
-        "positive": (
-            "staff|Relationships between {a} and {b} are honest: we challenge each other and still "
-            "work together the next day.",
-            "staff|We pick up the phone to each other now instead of sending referrals into a "
-            "void.",
-            "There is enough trust that problems get raised early, before they turn into "
-            "complaints.",
-            "staff|Co-location with {b} has made a big difference: we understand each other's "
-            "pressures now.",
-            "user|The workers from different services know each other and talk, so I don't "
-            "have to repeat myself.",
-        ),
-        "mixed": (
-            "Trust is good between the people who have been around for years, but newer "
-            "partners are kept at arm's length.",
-            "Relationships with {b} are fine day to day but get tense whenever contracts come up.",
-            "It depends very much on who you deal with; the trust is personal rather than "
-            "between organisations.",
-        ),
-        "negative": (
-            "'I don't know what they do' is still a common phrase between {a} and {b}.",
-            "Trust took a knock after the last tender and it hasn't recovered.",
-            "Cases get referred back and forth between {a} and {b} with no explanation on "
-            "either side.",
-        ),
-    },
-    "F": {
-        "positive": (
-            "Assessments now start with what {people} can do and who they have around them, "
-            "not a list of problems.",
-            "Peer mentors with lived experience are now part of {service}.",
-            "staff|Staff are encouraged to build on what is going well for someone, and it shows "
-            "in the way they write their notes.",
-        ),
-        "mixed": (
-            "The language has changed to strengths, but the forms still ask about deficits.",
-            "Some teams work in a strengths-based way; others still lead with risk scores.",
-            "staff|We know about the assets in the community but don't always use them.",
-        ),
-        "negative": (
-            "staff|We still describe {people} by their problems and their risk scores.",
-            "People's skills and interests are never asked about; it's all about what is "
-            "wrong with them.",
-            "Community groups that could help are treated as an afterthought.",
-        ),
-    },
-    "G": {
-        "positive": (
-            "Leadership is shared: frontline staff and smaller charities lead pieces of work, "
-            "not only the chief executives.",
-            "{forum} is chaired in turn, and smaller partners have a real say on the agenda.",
-            "Leaders are happy to step back and let whoever is best placed lead.",
-        ),
-        "mixed": (
-            "There is a guiding group, but it is still mostly the council that sets the agenda.",
-            "Distributed leadership works at the frontline but not at the top table.",
-            "Some leaders are great at convening; others still want the credit.",
-        ),
-        "negative": (
-            "Decisions are made in private meetings before the wider partnership is invited in.",
-            "Leadership depends on one or two people; when they move on, things stall.",
-            "Nobody is really leading this; it feels like {service} operates in a bubble.",
-            "People who challenge the way things are done are quietly left off the invite list.",
-        ),
-    },
-    "H": {
-        "positive": (
-            "staff|When {programme} didn't work as planned we talked about it openly, changed it "
-            "and carried on.",
-            "People are allowed to try things, and a failure is treated as something to "
-            "learn from.",
-            "After a difficult year, partners bounced back faster than I expected.",
-        ),
-        "mixed": (
-            "People are willing to try things in small pilots, but as soon as something goes "
-            "wrong the old rules come back.",
-            "There is more appetite for risk than there was, but staff are tired.",
-            "staff|We learn from mistakes in our own team, but not much across organisations.",
-        ),
-        "negative": (
-            "Since the last serious case review everyone is risk averse; nobody wants to be "
-            "the one who made the call.",
-            "Staff turnover and burnout mean there is nothing left in the tank for trying new "
-            "things.",
-            "Mistakes lead to blame rather than learning, so people keep their heads down.",
-            "Every new idea goes through so many sign-offs that it is dead before it starts.",
-            "user|When I slipped back, my case had been closed and I had to start again from "
-            "the beginning.",
-        ),
-    },
-    "I": {
-        "positive": (
-            "The council has handed {programme} over to community groups and lets them run "
-            "it their way.",
-            "Contracts are less prescriptive now, so providers can try new things.",
-            "Smaller organisations are given room to innovate, and the commissioners back them.",
-        ),
-        "mixed": (
-            "There is talk of letting go, but contracts still specify every detail.",
-            "Some commissioners are happy to be a platform for others; some still want to "
-            "run everything.",
-            "staff|We have more freedom than before, but it could be taken back at any time.",
-        ),
-        "negative": (
-            "The council still wants to deliver everything in house, or control how it is done.",
-            "Smaller charities have ideas but there is no route for them to be taken up.",
-            "Everything has to be signed off centrally, so nothing new happens quickly.",
-        ),
-    },
-}
-
-# Sentences about the designed signals, so the evidence tells the same story as the scores.
-_SPECIFIC: dict[tuple[str, str, str], tuple[str, ...]] = {
-    (HH, "E", "positive"): (
-        "Since the single homelessness contract started, the prime provider and the smaller "
-        "hostels meet every week and sort problems out between themselves.",
-        "staff|When a hostel place falls through I can ring Housing Options and get a straight "
-        "answer the same day.",
-    ),
-    (HH, "H", "negative"): (
-        "When two Housing First tenancies broke down, the response was to tighten the "
-        "criteria rather than learn from it.",
-        "The fallout from the failed consortium bid still makes people wary of trying "
-        "anything new together.",
-    ),
-    (HH, "I", "positive"): (
-        "voluntary|The council let us design the outreach service with the people who use it "
-        "and has not tried to micromanage it.",
-    ),
-    (HH, "I", "negative"): (
-        "public|As commissioners we still carry the risk, so in practice we hold on to the detail "
-        "of the contract.",
-        "Providers are asked for ideas, but the council decides what happens to them.",
-    ),
-    (HH, "C", "unsure"): (
-        "I only see my own part of the pathway; I couldn't say whether the wider housing "
-        "system has been mapped.",
-        "I don't know whether housing growth and homelessness are planned together; that "
-        "happens well above my level.",
-    ),
-    (FMN, "A", "positive"): (
-        "Family workers will take children to school or help decorate a flat at the weekend "
-        "if that is what the family needs.",
-        "Schools, police and the family hubs agree one plan with the family instead of each "
-        "running their own.",
-    ),
-    (FMN, "I", "negative"): (
-        "staff|Children's services keep tight hold of every case; we are told what to deliver "
-        "rather than asked what would work.",
-        "The programme is run by social care, for social care; nobody else is trusted with "
-        "any of it.",
-    ),
-    (FMN, "G", "positive"): (
-        "In the family hubs leadership is genuinely shared: the head teacher, the police "
-        "sergeant and the family worker take turns to lead.",
-    ),
-    (FMN, "G", "negative"): (
-        "Nobody is leading this across the partnership; it feels like the programme "
-        "operates in a bubble.",
-    ),
-    (MH, "F", "positive"): (
-        "The crisis café is run with peer workers who have been through it themselves, and "
-        "people notice the difference.",
-        "Crisis plans now start with what keeps someone well, written with them.",
-    ),
-    (MH, "H", "negative"): (
-        "After a serious incident last year, everything goes back through A&E because "
-        "nobody will own the risk.",
-        "Police officers end up waiting hours with people in crisis because no one else "
-        "will take the decision.",
-    ),
-    (MH, "D", "positive"): (
-        "staff|We borrowed the crisis café model from elsewhere but made it ours, in the old "
-        "library on Market Street.",
-    ),
-    (MH, "D", "negative"): (
-        "user|New models are announced by the trust without asking those of us who use the "
-        "services what already works here.",
-        "The local groups that kept people going for years were not even consulted about "
-        "the new crisis pathway.",
-    ),
-}
-
-_EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
-    HH: {
-        "positive": (
-            "The winter night shelter is a good example: the council enabled it and let the "
-            "churches run it.",
-            "The shared case management system means a person's history follows them between "
-            "hostels.",
-            "Tenancy sustainment now starts before someone moves in, not after the first "
-            "missed payment.",
-            "user|The outreach worker who found me still checks in, even after I got my flat.",
-        ),
-        "negative": (
-            "Someone leaving prison last month was given a tent and a phone number.",
-            "The waiting list for supported housing is longer than it was two years ago.",
-            "user|I was sent to three different offices in one day.",
-            "staff|Landlords tell us they hear about problems only when the rent stops.",
-        ),
-        "mixed": (
-            "The hostels work well together; the link to mental health services is weaker.",
-            "Outreach is much better in the city centre than on the outer estates.",
-            "Prevention work with landlords has started but reaches only a few tenancies.",
-        ),
-    },
-    FMN: {
-        "positive": (
-            "staff|Our family hub on Eastgate Road has school nurses, housing and debt advice in "
-            "one place.",
-            "staff|One family I worked with had six professionals; now they have one lead worker.",
-            "Schools now flag worries early and a family worker is round within the week.",
-            "user|For the first time we have one worker who knows our whole story.",
-        ),
-        "negative": (
-            "staff|A family I support has had four different social workers this year.",
-            "Referrals bounce between Early Help and children's social care with nobody "
-            "owning them.",
-            "user|We have had so many workers that I have stopped learning their names.",
-            "staff|Thresholds change without warning, so we never know who will take a case.",
-        ),
-        "mixed": (
-            "The family hubs are good in the north of the city but patchy elsewhere.",
-            "Schools are closely involved; health and the jobcentre much less so.",
-            "Lead professionals help, but only once a family has reached a threshold.",
-        ),
-    },
-    MH: {
-        "positive": (
-            "The street triage car means a nurse and a police officer attend together.",
-            "The crisis café on Market Street is open until midnight and people come back to "
-            "volunteer.",
-            "A&E and the crisis team now share one plan for people who come in often.",
-            "user|The crisis café was the first place that felt calm.",
-        ),
-        "negative": (
-            "People still wait up to 12 hours in A&E for a mental health assessment.",
-            "The crisis line often goes to voicemail at weekends.",
-            "user|I waited nine hours in A&E and was sent home with a leaflet.",
-            "After discharge there is often no follow-up for weeks.",
-        ),
-        "mixed": (
-            "Street triage works well in the evenings but there is no cover overnight.",
-            "The crisis café helps, but people still end up in A&E when it is closed.",
-            "Joint crisis plans exist for some people but are not always read in A&E.",
-        ),
-    },
-}
-
-_UNSURE = (
-    "I don't see enough of how {forum} works to say.",
-    "staff|Honestly, I don't know; this happens above my level.",
-    "I'm new to {service} and can't judge this yet.",
-    "I only see my own part of {service}, so I can't judge the wider picture.",
-    "I have no way of knowing how decisions like this are made.",
-    "staff|Not something I can see from my role.",
-    "I've heard mixed things about this but haven't seen it for myself.",
-    "I wouldn't want to guess; I'm not involved in {forum}.",
-    "It's not visible to people like me, which may say something in itself.",
-    "I don't know. Nobody has ever explained how {service} fits together.",
-    "user|As a service user I don't get to see how the organisations work together.",
-)
-_UNSURE_CLOSERS = (
-    "Someone on {forum} would know better.",
-    "It would help if this was shared more widely.",
-    "Perhaps that is the point.",
-)
-
-_OPENERS = {
-    "service_user": (
-        "From my own experience, ",
-        "As someone who has used these services, ",
-        "Speaking as a service user, ",
-    ),
-    "frontline": ("On the ground, ", "In my day-to-day work, ", "From the frontline, "),
-    "manager": ("From where I sit, ", "In my team's experience, ", "As a manager, "),
-    "senior": ("At a strategic level, ", "Looking across the partnership, "),
-    "board": ("From a governance point of view, ", "Looking at it from the board, "),
-}
-
-_CLOSERS = {
-    "positive": (
-        "It feels very different from two years ago.",
-        "We need to keep this going.",
-        "It's not perfect, but it is real.",
-        "Other parts of the system could learn from this.",
-        "Credit to the people who made it happen.",
-        "Two years ago I would have scored this much lower.",
-    ),
-    "mixed": (
-        "It's getting there, slowly.",
-        "It depends a lot on who you are dealing with.",
-        "Better than it was, but not yet the norm.",
-        "There are pockets of good practice to build on.",
-        "Ask me again in a year.",
-    ),
-    "negative": (
-        "Until that changes I can't rate this higher.",
-        "This needs to be on the steering group's agenda.",
-        "It wears people down.",
-        "I'd love to be proved wrong.",
-        "People have raised this before and nothing has changed.",
-        "It is the people who use the services who pay the price.",
-    ),
-}
-
-# Keep capitals on words that start a name when an opener comes before them.
-_PROPER_STARTS = ("I ", "I'", "Housing Options", "Early Help", "A&E", "GPs", "Northbridge")
+# The phrases evidence is assembled from (demo/data/phrases.json):
+# - words: per system, the names the templates fill in ({people}, {service}, {forum},
+#   {programme}) and pairs of organisations ({a} and {b});
+# - statements: per pre-condition and tone (positive, mixed, negative), what people say;
+# - specific: per system, pre-condition and tone, sentences about the designed signals, so
+#   the evidence tells the same story as the scores;
+# - examples: per system and tone, an example that may follow a statement;
+# - unsure and unsure_closers: what people who answer "don't know" say;
+# - openers (per role) and closers (per tone) around a statement;
+# - proper_starts: words that keep their capital when an opener comes before them.
+# A template may start with a voice tag: "staff|", "user|" or a sector ("public|").
+PHRASES_PATH = Path(__file__).resolve().parent / "data" / "phrases.json"
+PHRASES: dict = json.loads(PHRASES_PATH.read_text(encoding="utf-8"))
+_PROPER_STARTS = tuple(PHRASES["proper_starts"])
 
 # People with something strong to say write it down more often.
 _EVIDENCE_CHANCE: dict[Outcome, float] = {1: 0.7, 2: 0.6, 3: 0.45, 4: 0.55, 5: 0.7, None: 0.45}
@@ -1163,31 +738,35 @@ def evidence_text(
 ) -> str:
     """A plain-English piece of evidence, assembled from fragments to suit the score and
     the voice of the person giving it."""
-    words = _WORDS[system]
+    words = PHRASES["words"][system]
     a, b = rng.choice(words["pairs"])
     fill = {**words, "a": a, "b": b}
     tone = _tone(outcome)
-    specific = _voiced(_SPECIFIC.get((system, code, tone), ()), sector, role)
+    specific = _voiced(
+        PHRASES["specific"].get(system, {}).get(code, {}).get(tone, ()), sector, role
+    )
     if tone == "unsure":
-        statement = rng.choice(specific + _voiced(_UNSURE, sector, role))
+        statement = rng.choice(specific + _voiced(PHRASES["unsure"], sector, role))
         sentences = [_capitalise(statement.format(**fill))]
         if rng.random() < 0.4:
-            sentences.append(rng.choice(_UNSURE_CLOSERS).format(**fill))
+            sentences.append(rng.choice(PHRASES["unsure_closers"]).format(**fill))
         return " ".join(sentences)
     if specific and rng.random() < 0.5:
         statement = rng.choice(specific)
     else:
-        statement = rng.choice(_voiced(_STATEMENTS[code][tone], sector, role)).format(**fill)
+        statement = rng.choice(_voiced(PHRASES["statements"][code][tone], sector, role)).format(
+            **fill
+        )
     if rng.random() < 0.5:
-        opener = rng.choice(_OPENERS[role])
+        opener = rng.choice(PHRASES["openers"][role])
         if not statement.startswith(_PROPER_STARTS):
             statement = statement[:1].lower() + statement[1:]
         statement = opener + statement
     sentences = [_capitalise(statement)]
     if rng.random() < 0.45:
-        sentences.append(rng.choice(_voiced(_EXAMPLES[system][tone], sector, role)))
+        sentences.append(rng.choice(_voiced(PHRASES["examples"][system][tone], sector, role)))
     if rng.random() < 0.35:
-        sentences.append(rng.choice(_CLOSERS[tone]))
+        sentences.append(rng.choice(PHRASES["closers"][tone]))
     return " ".join(sentences)
 
 
@@ -1201,7 +780,7 @@ def _indicators_seen(rng: random.Random, outcome: Outcome, indicators: Sequence[
 # --- Accounts -----------------------------------------------------------------------
 
 
-def demo_accounts_ensure() -> dict[str, object]:
+def demo_accounts_ensure() -> dict[str, User]:
     """Create the demo accounts, or reset them to their documented passwords."""
     user_model = get_user_model()
     users = {}
@@ -1248,17 +827,16 @@ def demo_seed(*, now: datetime | None = None) -> DemoResult:
     framework = demo_framework()
     with transaction.atomic():
         users = demo_accounts_ensure()
-        place = Place.objects.filter(slug=PLACE_SLUG).first()
-        created = place is None
-        if created:
-            place = _build(framework, users, now or timezone.now())
+        existing = Place.objects.filter(slug=PLACE_SLUG).first()
+        created = existing is None
+        place = existing or _build(framework, users, now or timezone.now())
         place.facilitators.add(users["facilitator"])
         for diagnostic in place.diagnostics.filter(title__in=[CURRENT_TITLE, PREVIOUS_TITLE]):
             diagnostic.steering_members.add(users["steering"])
     return DemoResult(created=created, counts=demo_counts(place))
 
 
-def _build(framework: Framework, users: Mapping[str, object], now: datetime) -> Place:
+def _build(framework: Framework, users: Mapping[str, User], now: datetime) -> Place:
     rng = random.Random(SEED)
     names = _names(rng)
     previous_plan = _plan_invitees(rng, PREVIOUS_INVITATIONS, names[:200])
@@ -1338,6 +916,7 @@ def _build(framework: Framework, users: Mapping[str, object], now: datetime) -> 
     ]
     for diagnostic, plan in ((previous, previous_plan), (current, current_plan)):
         opened = diagnostic.opened_at
+        assert opened is not None  # _write_round opens every round
         events += [
             AuditEvent(
                 diagnostic=diagnostic,
@@ -1446,6 +1025,7 @@ def _write_round(
         for system, response_status in invitee.statuses.items():
             if response_status is None:
                 continue
+            assert invitation.opened_at is not None  # set above for everyone who started
             started_at = max(invitation.opened_at, opened) + timedelta(minutes=rng.randint(1, 60))
             submitted_at = None
             updated_at = started_at + timedelta(minutes=rng.randint(15, 90))
