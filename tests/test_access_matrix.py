@@ -19,6 +19,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from surveys.importing import parse_import_file
 from surveys.invitations import invitation_token
 from surveys.models import PendingImport
 
@@ -149,8 +150,11 @@ def world(framework):
         diagnostic=diagnostic,
         uploaded_by=facilitator_x,
         filename="f.csv",
-        content=b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
-        b"R1,Council,public,manager,Homelessness,A,3,\n",
+        rows=parse_import_file(
+            "f.csv",
+            b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
+            b"R1,Council,public,manager,Homelessness,A,3,\n",
+        ),
     )
     return {
         "users": {

@@ -61,6 +61,7 @@ from surveys.forms import (
     StepForm,
     SystemForm,
 )
+from surveys.importing import parse_import_file
 from surveys.invitations import invitation_token
 from surveys.models import EVIDENCE_MAX_LENGTH, PendingImport, Rating
 from surveys.views.importing import ImportUploadForm
@@ -246,9 +247,10 @@ def world(framework):
         diagnostic=diagnostic,
         uploaded_by=fran,
         filename="responses.csv",
-        content=(
+        rows=parse_import_file(
+            "responses.csv",
             b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
-            b"P1,City Council,public,manager,Homelessness,A,3,Shared outcomes\n"
+            b"P1,City Council,public,manager,Homelessness,A,3,Shared outcomes\n",
         ),
     )
     return {
