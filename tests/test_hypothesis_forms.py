@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 from datetime import date
 from urllib.parse import quote_from_bytes
 
@@ -47,7 +48,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import from_field, from_form
 
-from config.forms import LoginForm, PasswordResetForm, SetPasswordForm
+from config.forms import GDSFormMixin, LoginForm, PasswordResetForm, SetPasswordForm
 from preconditions.models import Precondition
 from surveys.forms import (
     DONT_KNOW,
@@ -150,6 +151,9 @@ PIECES = [
     "manager",
 ]
 SURROGATES = ["\ud800", "\udfff", "\ud83d"]  # lone halves: not valid in UTF-8
+# What no single-line field of a GOV.UK form may accept: controls and line separators
+# (written out here, not imported from config.forms).
+SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _repeat(unit: str, length: int) -> str:
@@ -211,6 +215,12 @@ def assert_sane(form: forms.BaseForm) -> None:
                 continue
             assert "\x00" not in item, f"{name}: NUL accepted"
             field = form.fields.get(name)
+            if (
+                isinstance(form, GDSFormMixin)
+                and isinstance(field, forms.CharField)
+                and not isinstance(field.widget, forms.Textarea)
+            ):
+                assert not SINGLE_LINE_FORBIDDEN.search(item), f"{name}: control accepted"
             limit = getattr(field, "max_length", None)
             if limit is not None:
                 assert len(item) <= limit, f"{name}: {len(item)} > {limit}"
