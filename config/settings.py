@@ -265,7 +265,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Invitation tokens never reach a log line (config/logmask.py).
+    "filters": {"mask_tokens": {"()": "config.logmask.MaskTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Chatty libraries: their INFO lines are progress noise, not events.
     "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "axes", "PIL")},
