@@ -22,6 +22,24 @@ def prohibit_surrogates(value) -> None:
         raise ValidationError("Enter text without invalid characters", code="surrogates")
 
 
+# What has no place in one line of text (a name, a title, an address): C0 controls (tab,
+# line feed, carriage return...), DEL, C1 controls and the Unicode line and paragraph
+# separators. A CR/LF in a round's title made every invitation e-mail fail
+# (BadHeaderError). NUL is left to Django's own validator of every CharField, so it is
+# not reported twice. Bidi controls are not refused: right-to-left names need the marks,
+# and every page shows user text isolated (<bdi>, dir="auto"), so an override cannot
+# reorder anything around it (tests/test_output_encoding.py).
+_SINGLE_LINE_FORBIDDEN = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def prohibit_control_characters(value) -> None:
+    if isinstance(value, str) and _SINGLE_LINE_FORBIDDEN.search(value):
+        raise ValidationError(
+            "Enter this on one line, without tabs, line breaks or other control characters",
+            code="control_characters",
+        )
+
+
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Django's, refusing ids beyond 64 bits before they reach the database: SQLite cannot
     bind them, and Django guards ``pk=`` lookups against that but not ``pk__in=``, so
@@ -59,7 +77,9 @@ class AutoDirSelect(forms.Select):
 
 class GDSFormMixin:
     """No `required` attribute (the browser's own bubble would pre-empt the GOV.UK error
-    summary), `novalidate` on the form, and a crispy helper that renders a submit button."""
+    summary), `novalidate` on the form, and a crispy helper that renders a submit button.
+    Every text field refuses lone surrogates, and every single-line one (any widget but a
+    textarea) control characters."""
 
     use_required_attribute = False
     submit_label = "Continue"
@@ -72,6 +92,8 @@ class GDSFormMixin:
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and prohibit_surrogates not in field.validators:
                 field.validators.append(prohibit_surrogates)
+                if not isinstance(field.widget, forms.Textarea):
+                    field.validators.append(prohibit_control_characters)
             if isinstance(field.widget, forms.Textarea | forms.TextInput | forms.EmailInput):
                 field.widget.attrs.setdefault("dir", "auto")
 

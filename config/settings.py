@@ -41,6 +41,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def env_positive_int(name: str, default: int, *, minimum: int = 1) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -89,6 +96,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: both read the user, the timeout adds a message.
+    "config.middleware.StaffSessionTimeoutMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it answers locked-out logins.
@@ -100,9 +110,15 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Failures allowed per username at one address, and per address over any usernames
+# (config/lockout.py), within the cool-off time.
+AXES_FAILURE_LIMIT = env_positive_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_positive_int("AXES_ADDRESS_FAILURE_LIMIT", 10)
+AXES_HANDLER = "config.lockout.LockoutHandler"
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The same client address as the rate limit of invitation links (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -165,7 +181,11 @@ CACHES = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # OWASP ASVS 2.1.1: at least 12 characters.
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -215,6 +235,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 5 * 1024 * 1024)
 
+# Reverse proxies in front of the app that append the client's address to
+# X-Forwarded-For; 0 means none, and REMOTE_ADDR is the client (config/proxies.py).
+TRUSTED_PROXY_COUNT = env_positive_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 # Security headers (always on; the Secure-cookie and HSTS settings only in production).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -223,6 +247,10 @@ X_FRAME_OPTIONS = "DENY"
 # database cache above (one plain SELECT, no ORM query to build: docs/performance.md),
 # written to both it and the sessions table, and read from the table when not cached.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions of people with an account end after this long without a request, and this
+# long after signing in (config/middleware.py). Partners' sessions are not affected.
+STAFF_SESSION_IDLE_TIMEOUT = env_positive_int("STAFF_SESSION_IDLE_TIMEOUT", 30 * 60)
+STAFF_SESSION_MAX_AGE = env_positive_int("STAFF_SESSION_MAX_AGE", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -241,7 +269,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Invitation tokens never reach a log line (config/logmask.py).
+    "filters": {"mask_tokens": {"()": "config.logmask.MaskTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Chatty libraries: their INFO lines are progress noise, not events.
     "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "axes", "PIL")},

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
+from xml.parsers import expat
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -73,6 +74,16 @@ MAX_ROWS = 20_000
 MAX_ROWS_READ = 5 * MAX_ROWS
 # A small .xlsx can unzip to something huge; refuse it before openpyxl unpacks it.
 MAX_XLSX_UNZIPPED_SIZE = 200 * 1024 * 1024
+# Cells a file may hold, counted while streaming, before anything builds them: openpyxl
+# holds a whole row in memory (a 0.4 MB workbook with one row of 4 million cells kept a
+# worker busy until it was killed) and costs tens of microseconds a cell. A full file
+# of MAX_ROWS ratings needs 8 cells a row; the margin is for notes columns and empty
+# formatted cells. In a workbook a row counts up to its last cell (openpyxl fills gaps).
+MAX_CELLS_PER_ROW = 100
+MAX_CELLS = 250_000
+# XML elements a workbook may hold outside the sheet read (shared strings, styles) and
+# inside it (cells and what they hold), also counted while streaming.
+MAX_XLSX_ELEMENTS = 4 * MAX_CELLS
 PREVIEW_ROWS = 20
 NAME_MAX_LENGTH = 200  # Organisation.name, System.name, Response.respondent_label
 PENDING_IMPORT_MAX_AGE = timedelta(days=1)
@@ -106,15 +117,39 @@ def parse_import_file(filename: str, content: bytes) -> list[dict[str, str]]:
     return _rows_from_records(records)
 
 
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        f"The file has more than {MAX_ROWS_READ:,} rows, counting blank ones. "
+        "Delete the empty rows below the data, or split the file."
+    )
+
+
+def _too_wide(number: int) -> ImportFileError:
+    return ImportFileError(
+        f"Row {number} has more than {MAX_CELLS_PER_ROW} cells, counting empty ones. "
+        "Delete the columns to the right of the data, or save only the ratings as CSV."
+    )
+
+
+def _too_many_cells() -> ImportFileError:
+    return ImportFileError(
+        f"The file has more than {MAX_CELLS:,} cells, counting empty ones. Delete the empty "
+        "rows and columns around the data, or split the file."
+    )
+
+
 def _rows_from_records(records: Iterable[tuple[int, list[str]]]) -> list[dict[str, str]]:
     positions: dict[str, int] | None = None
     rows: list[dict[str, str]] = []
+    cells = 0
     for number, record in records:
         if number > MAX_ROWS_READ:
-            raise ImportFileError(
-                f"The file has more than {MAX_ROWS_READ:,} rows, counting blank ones. "
-                "Delete the empty rows below the data, or split the file."
-            )
+            raise _too_many_rows()
+        if len(record) > MAX_CELLS_PER_ROW:
+            raise _too_wide(number)
+        cells += len(record)
+        if cells > MAX_CELLS:
+            raise _too_many_cells()
         if not any(cell.strip() for cell in record):
             continue
         if positions is None:
@@ -213,10 +248,21 @@ def _xlsx_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
-        if unzipped > MAX_XLSX_UNZIPPED_SIZE:
-            raise ImportFileError(
-                "The workbook is too large once unpacked. Save only the ratings, or as CSV."
-            )
+            if unzipped > MAX_XLSX_UNZIPPED_SIZE:
+                raise ImportFileError(
+                    "The workbook is too large once unpacked. Save only the ratings, or as CSV."
+                )
+            # What openpyxl parses when it opens the workbook (shared strings, styles),
+            # counted before it does.
+            scan = _XlsxScan()
+            for name in archive.namelist():
+                with archive.open(name) as part:
+                    try:
+                        scan.part(name, part)
+                    except expat.ExpatError:
+                        if name.endswith((".xml", ".rels")):
+                            raise
+                        # An image or other part that is not XML: openpyxl does not parse it.
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they do not matter here.
             warnings.simplefilter("ignore")
@@ -230,6 +276,11 @@ def _xlsx_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
+        # The rows and cells of the sheet read, counted before openpyxl builds any row.
+        # (openpyxl 3.1 keeps the sheet's part name and the open archive privately; the
+        # tests of the caps fail if a new version moves them.)
+        with workbook._archive.open(sheet._worksheet_path) as part:
+            scan.part(sheet._worksheet_path, part, rows=True)
         # Trust the rows, not the size recorded in the file, which some programs get wrong.
         sheet.reset_dimensions()
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -242,6 +293,97 @@ def _xlsx_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
         ) from None
     finally:
         workbook.close()
+
+
+class _XlsxScan:
+    """Counts a workbook's XML as it streams through expat, which builds nothing, and
+    stops at the first cap exceeded.
+
+    Opening a workbook, openpyxl parses every sheet up to its ``<dimension>`` element, or
+    to the end of its rows if there is none before them (a crafted file): so a sheet's
+    rows are counted here unless a dimension comes first, and the sheet to import is
+    counted in full before its rows are read."""
+
+    def __init__(self) -> None:
+        self.elements = 0
+        self.cells = 0
+        self.counted: set[str] = set()  # parts whose rows have been counted
+
+    def part(self, name: str, source, *, rows: bool = False) -> None:
+        """Count one part; its rows too if ``rows``, or if openpyxl would parse them."""
+        if name in self.counted:
+            return
+        parser = expat.ParserCreate()
+        state = {"dimension": False, "rows": False, "row": 0, "column": 0, "width": 0}
+
+        def start(tag: str, attributes: dict[str, str]) -> None:
+            self.elements += 1
+            if self.elements > MAX_XLSX_ELEMENTS:
+                raise ImportFileError(
+                    "The workbook holds too much to read. Save only the ratings, or as CSV."
+                )
+            tag = tag.rpartition(":")[2]
+            if tag == "dimension":
+                state["dimension"] = True
+            elif tag == "sheetData":
+                if state["dimension"] and not rows:
+                    raise _StopPart
+                state["rows"] = True
+                self.counted.add(name)
+            elif tag == "row" and state["rows"]:
+                state["row"] = _whole_number(attributes.get("r")) or state["row"] + 1
+                if state["row"] > MAX_ROWS_READ:
+                    raise _too_many_rows()
+                state["column"] = state["width"] = 0
+            elif tag == "c" and state["rows"]:
+                reference = attributes.get("r")
+                state["column"] = _column_number(reference) if reference else state["column"] + 1
+                if state["column"] > MAX_CELLS_PER_ROW:
+                    raise _too_wide(state["row"])
+                state["width"] = max(state["width"], state["column"])
+
+        def end(tag: str) -> None:
+            if state["rows"] and tag.rpartition(":")[2] == "row":
+                self.cells += state["width"]
+                if self.cells > MAX_CELLS:
+                    raise _too_many_cells()
+
+        def doctype(*_args) -> None:
+            # Spreadsheet XML never declares a DTD; refusing one rules out entity tricks.
+            raise ImportFileError("The workbook contains XML that is not allowed in a workbook.")
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.StartDoctypeDeclHandler = doctype
+        try:
+            while chunk := source.read(64 * 1024):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except _StopPart:
+            pass
+
+
+class _StopPart(Exception):
+    """The rest of the part does not need counting."""
+
+
+def _whole_number(text: str | None) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        return 0
+
+
+def _column_number(reference: str) -> int:
+    """1 for "A1", 27 for "AA7": the column of a cell reference, however long."""
+    number = 0
+    for character in reference.upper():
+        if not "A" <= character <= "Z":
+            break
+        number = number * 26 + ord(character) - ord("A") + 1
+        if number > MAX_CELLS_PER_ROW:
+            break  # too wide already; stop before a long reference costs time
+    return number
 
 
 # --- Normalising values ------------------------------------------------------------------
@@ -933,29 +1075,24 @@ def import_run(
 def pending_import_create(
     *, diagnostic: Diagnostic, user, filename: str, content: bytes
 ) -> PendingImport:
-    """Keep an uploaded file until its preview is confirmed. Raises ImportFileError if the
-    file cannot be read at all, so that shows on the upload form. Replaces the user's
-    earlier uploads to this diagnostic and clears anyone's abandoned ones, since they hold
-    personal data."""
-    parse_import_file(filename, content)
+    """Read an uploaded file once and keep its rows until the preview is confirmed.
+    Raises ImportFileError if the file cannot be read at all, so that shows on the upload
+    form. Replaces the user's earlier uploads to this diagnostic and clears anyone's
+    abandoned ones, since they hold personal data."""
+    rows = parse_import_file(filename, content)
     with transaction.atomic():
         PendingImport.objects.filter(
             Q(diagnostic=diagnostic, uploaded_by=user)
             | Q(created_at__lt=timezone.now() - PENDING_IMPORT_MAX_AGE)
         ).delete()
         return PendingImport.objects.create(
-            diagnostic=diagnostic, uploaded_by=user, filename=filename[:255], content=content
+            diagnostic=diagnostic, uploaded_by=user, filename=filename[:255], rows=rows
         )
-
-
-def pending_import_rows(pending: PendingImport) -> list[dict[str, str]]:
-    # PostgreSQL returns a BinaryField as a memoryview.
-    return parse_import_file(pending.filename, bytes(pending.content))
 
 
 def pending_import_plan(pending: PendingImport, *, diagnostic: Diagnostic) -> ImportPlan:
     return validate_import(
-        pending_import_rows(pending),
+        pending.rows,
         diagnostic=diagnostic,
         framework=diagnostic.framework,
         allow_new_systems=False,
@@ -965,14 +1102,14 @@ def pending_import_plan(pending: PendingImport, *, diagnostic: Diagnostic) -> Im
 def pending_import_confirm(
     *, pending: PendingImport, diagnostic: Diagnostic, actor
 ) -> tuple[ImportPlan, ImportResult | None]:
-    """Validate the file again (the diagnostic may have changed since the preview) and
-    import it. Raises PendingImport.DoesNotExist if it was confirmed meanwhile."""
+    """Validate the rows again (the diagnostic may have changed since the preview) and
+    import them. Raises PendingImport.DoesNotExist if they were confirmed meanwhile."""
     with transaction.atomic():
         locked = PendingImport.objects.select_for_update().filter(pk=pending.pk).first()
         if locked is None:
             raise PendingImport.DoesNotExist
         plan, result = import_run(
-            rows=pending_import_rows(locked),
+            rows=locked.rows,
             diagnostic=diagnostic,
             actor=actor,
             filename=locked.filename,

@@ -411,13 +411,14 @@ class AuditEvent(models.Model):
 
 
 class PendingImport(models.Model):
-    """An uploaded file waiting for the facilitator to confirm its preview."""
+    """An uploaded file waiting for the facilitator to confirm its preview: its rows as
+    read once at upload (text keyed by column name), not the file itself."""
 
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     filename = models.CharField(max_length=255)
-    content = models.BinaryField()
+    rows = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

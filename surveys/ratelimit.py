@@ -5,14 +5,10 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from config.proxies import client_address
+
 BAD_TOKEN_LIMIT = 10  # misses allowed per address per window
 BAD_TOKEN_WINDOW_SECONDS = 60
-
-
-def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy
-    # rewrites it, and the proxy set-up is documented to pass the real address.
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _key(request: HttpRequest) -> str:

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from reports.releases import release_publish
+from surveys.importing import parse_import_file
 from surveys.invitations import invitation_token
 from surveys.models import PendingImport
 
@@ -161,8 +162,11 @@ def world(framework):
         diagnostic=diagnostic,
         uploaded_by=facilitator_x,
         filename="f.csv",
-        content=b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
-        b"R1,Council,public,manager,Homelessness,A,3,\n",
+        rows=parse_import_file(
+            "f.csv",
+            b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
+            b"R1,Council,public,manager,Homelessness,A,3,\n",
+        ),
     )
     return {
         "users": {
@@ -232,3 +236,18 @@ def test_ids_of_other_places_objects_cannot_be_probed(world, framework):
     other = make_organisation(make_place("Z"), "public")
     url = reverse("surveys:organisation_edit", args=[world["place"], other.pk])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("persona", sorted(SIGNED_IN | PARTNER_X))
+def test_no_response_to_someone_signed_in_or_with_a_partner_session_is_stored(name, persona, world):
+    """Every route, whatever it answers (a page, a redirect, a download, a 403 or 404):
+    a shared browser's cache or a proxy must not keep it (config.middleware)."""
+    route = MATRIX[name]
+    url = _url(name, route, world)
+    response = getattr(_client_for(persona, world), route.method)(url, route.data)
+    assert "no-store" in response.get("Cache-Control", ""), f"{persona} at {url}"
+
+
+def test_public_pages_without_a_session_may_be_cached(world):
+    assert "no-store" not in Client().get(reverse("preconditions:list")).get("Cache-Control", "")

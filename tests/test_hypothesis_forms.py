@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 from urllib.parse import quote_from_bytes
 
 import pytest
@@ -48,7 +49,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import from_field, from_form
 
-from config.forms import LoginForm, PasswordResetForm, SetPasswordForm
+from config.forms import GDSFormMixin, LoginForm, PasswordResetForm, SetPasswordForm
 from preconditions.models import Precondition
 from surveys.forms import (
     DONT_KNOW,
@@ -63,6 +64,7 @@ from surveys.forms import (
     SystemForm,
     SystemsBulkForm,
 )
+from surveys.importing import parse_import_file
 from surveys.invitations import invitation_token
 from surveys.models import EVIDENCE_MAX_LENGTH, Diagnostic, PendingImport, Rating
 from surveys.views.importing import ImportUploadForm
@@ -154,6 +156,9 @@ PIECES = [
     "manager",
 ]
 SURROGATES = ["\ud800", "\udfff", "\ud83d"]  # lone halves: not valid in UTF-8
+# What no single-line field of a GOV.UK form may accept: controls and line separators
+# (written out here, not imported from config.forms).
+SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _repeat(unit: str, length: int) -> str:
@@ -213,6 +218,12 @@ def assert_sane(form: forms.BaseForm) -> None:
                 continue
             assert "\x00" not in item, f"{name}: NUL accepted"
             field = form.fields.get(name)
+            if (
+                isinstance(form, GDSFormMixin)
+                and isinstance(field, forms.CharField)
+                and not isinstance(field.widget, forms.Textarea)
+            ):
+                assert not SINGLE_LINE_FORBIDDEN.search(item), f"{name}: control accepted"
             limit = getattr(field, "max_length", None)
             if limit is not None:
                 assert len(item) <= limit, f"{name}: {len(item)} > {limit}"
@@ -250,9 +261,10 @@ def world(framework):
         diagnostic=diagnostic,
         uploaded_by=fran,
         filename="responses.csv",
-        content=(
+        rows=parse_import_file(
+            "responses.csv",
             b"respondent,organisation,sector,role,system,precondition,rating,evidence\n"
-            b"P1,City Council,public,manager,Homelessness,A,3,Shared outcomes\n"
+            b"P1,City Council,public,manager,Homelessness,A,3,Shared outcomes\n",
         ),
     )
     return {

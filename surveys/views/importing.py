@@ -129,9 +129,6 @@ def import_preview(request: HttpRequest, slug: str, public_id: str) -> HttpRespo
     except PendingImport.DoesNotExist:  # confirmed meanwhile, e.g. by a double click
         messages.info(request, "That file has already been imported.")
         return redirect("surveys:diagnostic_detail", diagnostic.slug)
-    except ImportFileError as error:
-        messages.error(request, f"The file can no longer be read: {error}")
-        return redirect("surveys:import_upload", diagnostic.slug)
     return render(
         request,
         "surveys/import_preview.html",

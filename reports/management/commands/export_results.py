@@ -10,20 +10,19 @@ for facilitators in the app (docs/reports.md, "Who sees what, and when").
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reports import releases
-from reports.exports import export_csv_rows, export_json, export_xlsx
+from reports.exports import csv_writer, export_csv_rows, export_json, export_xlsx
 from surveys import confidentiality
 from surveys.models import AuditEvent, Diagnostic
 
 
 class _Echo:
-    """Lets csv.writer hand back each line instead of writing it."""
+    """Lets a CSV writer hand back each line instead of writing it."""
 
     def write(self, value: str) -> str:
         return value
@@ -135,10 +134,10 @@ class Command(BaseCommand):
 
     def _write_csv(self, rows, output: Path | None) -> None:
         if output is None:
-            writer = csv.writer(_Echo())
+            writer = csv_writer(_Echo())
             for row in rows:
                 self.stdout.write(writer.writerow(row), ending="")
             return
         # utf-8-sig writes a byte-order mark, so Excel reads the file as UTF-8.
         with output.open("w", newline="", encoding="utf-8-sig") as file:
-            csv.writer(file).writerows(rows)
+            csv_writer(file).writerows(rows)
