@@ -283,7 +283,8 @@ class BulkInvitationForm(GDSForm):
                 self.add_error("rows", "Paste some invitations or upload a CSV file")
             return cleaned
         try:
-            parse_rows(text)  # the whole list must be readable; rows are checked later
+            # The whole list must be readable here; its rows are checked by the plan.
+            cleaned["parsed_rows"], _ = parse_rows(text)
         except BulkInputError as error:
             self.add_error(field, str(error))
             return cleaned
