@@ -231,7 +231,8 @@ def emails_queue(
             batch_size=500,
         )
         queued = OutboxEmail.objects.filter(batch=batch).count()
-        skipped["waiting"] += len(planned) - queued
+        if len(planned) > queued:
+            skipped["waiting"] += len(planned) - queued
         Invitation.objects.filter(emails__batch=batch).update(
             email_status=Status.QUEUED, email_error=""
         )

@@ -52,7 +52,8 @@ def _queue_page(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
     reminder = kind == Kind.REMINDER
     form_class = RemindForm if reminder else SendForm
     extra = {"recent": recent} if reminder else {}
-    form = form_class(request.POST or None, **extra)
+    # An empty POST (no personal message) is still a submission.
+    form = form_class(request.POST if request.method == "POST" else None, **extra)
     if request.method == "POST" and form.is_valid():
         result = emails_queue(
             diagnostic=diagnostic,
