@@ -85,7 +85,8 @@ def _reason(error: BaseException) -> str:
         return _smtp_text(code, message)
     if isinstance(error, smtplib.SMTPResponseException):
         return _smtp_text(error.smtp_code, error.smtp_error)
-    if isinstance(error, socket.timeout | TimeoutError):
+    # smtplib reports a reply that never came as a disconnection "...: timed out".
+    if isinstance(error, socket.timeout | TimeoutError) or "timed out" in str(error):
         return f"The mail relay did not answer within {settings.EMAIL_TIMEOUT} seconds"
     if isinstance(error, ConnectionRefusedError):
         return "The mail relay refused the connection"
