@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,29 +55,38 @@ class _RelayUnavailable(Exception):
     pass
 
 
-def _claim_next(now: datetime) -> OutboxEmail | None:
-    """Take the next due message, or None. A single UPDATE ... WHERE still-due is the
-    lock: of two workers reading the same candidate, one wins and the other tries the
-    next, on SQLite and PostgreSQL alike."""
+CLAIM_SIZE = 10
+
+
+def _claim(now: datetime, token: str) -> list[OutboxEmail]:
+    """Take up to CLAIM_SIZE due messages, oldest first, or none. A conditional UPDATE
+    (still due?) is the lock: of two workers reading the same candidates, each gets
+    only those it updated first, on SQLite and PostgreSQL alike. Messages claimed but
+    not reached when a worker dies were never sent: another worker sends them once
+    their claim runs out."""
     for _ in range(20):
-        candidate = (
-            OutboxEmail.objects.due(now).order_by("next_attempt_at", "id").values("pk").first()
+        candidates = list(
+            OutboxEmail.objects.due(now)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:CLAIM_SIZE]
         )
-        if candidate is None:
-            return None
+        if not candidates:
+            return []
         try:
             claimed = (
                 OutboxEmail.objects.due(now)
-                .filter(pk=candidate["pk"])
-                .update(claimed_until=now + timedelta(seconds=claim_seconds()))
+                .filter(pk__in=candidates)
+                .update(claimed_until=now + timedelta(seconds=claim_seconds()), claimed_by=token)
             )
         except OperationalError:  # SQLite: another worker holds the write lock
             continue
         if claimed:
-            return OutboxEmail.objects.select_related(
-                "invitation__diagnostic__place", "invitation__organisation"
-            ).get(pk=candidate["pk"])
-    return None
+            return list(
+                OutboxEmail.objects.filter(pk__in=candidates, claimed_by=token)
+                .select_related("invitation__diagnostic__place")
+                .order_by("next_attempt_at", "id")
+            )
+    return []
 
 
 def _reason(error: BaseException) -> str:
@@ -115,25 +125,26 @@ def _update_invitation(email: OutboxEmail, **fields) -> None:
 
 
 def _mark_sent(email: OutboxEmail, now: datetime) -> None:
-    with transaction.atomic():
-        OutboxEmail.objects.filter(pk=email.pk).update(
-            status=Status.SENT,
-            sent_at=now,
-            last_attempt_at=now,
-            attempts=email.attempts + 1,
-            last_error="",
-            claimed_until=None,
+    # Two statements, no transaction around them: the outbox row is the record (written
+    # first, at once); the invitation's copy of the status follows it.
+    OutboxEmail.objects.filter(pk=email.pk).update(
+        status=Status.SENT,
+        sent_at=now,
+        last_attempt_at=now,
+        attempts=email.attempts + 1,
+        last_error="",
+        claimed_until=None,
+    )
+    if email.kind == Kind.INVITATION:
+        _update_invitation(email, sent_at=now, email_status=Status.SENT, email_error="")
+    elif email.kind in (Kind.REMINDER, Kind.SCHEDULED_REMINDER):
+        _update_invitation(
+            email,
+            reminded_at=now,
+            reminder_count=F("reminder_count") + 1,
+            email_status=Status.SENT,
+            email_error="",
         )
-        if email.kind == Kind.INVITATION:
-            _update_invitation(email, sent_at=now, email_status=Status.SENT, email_error="")
-        elif email.kind in (Kind.REMINDER, Kind.SCHEDULED_REMINDER) and email.invitation_id:
-            invitation = Invitation.objects.filter(pk=email.invitation_id)
-            invitation.update(
-                reminded_at=now,
-                reminder_count=F("reminder_count") + 1,
-                email_status=Status.SENT,
-                email_error="",
-            )
 
 
 def _mark_failed(email: OutboxEmail, now: datetime, reason: str) -> None:
@@ -169,8 +180,22 @@ def _mark_retrying(email: OutboxEmail, now: datetime, reason: str) -> datetime |
     return retry_at
 
 
-def _release(email: OutboxEmail) -> None:
-    OutboxEmail.objects.filter(pk=email.pk).update(claimed_until=None)
+def _half_claim() -> timedelta:
+    return timedelta(seconds=claim_seconds() / 2)
+
+
+def _renew(claimed: list[OutboxEmail], token: str, now: datetime) -> list[OutboxEmail]:
+    ours = OutboxEmail.objects.filter(pk__in=[e.pk for e in claimed], claimed_by=token)
+    ours.update(claimed_until=now + timedelta(seconds=claim_seconds()))
+    kept = set(ours.values_list("pk", flat=True))
+    return [e for e in claimed if e.pk in kept]
+
+
+def _release_all(emails: list[OutboxEmail]) -> None:
+    if emails:
+        OutboxEmail.objects.filter(pk__in=[e.pk for e in emails]).update(
+            claimed_until=None, claimed_by=""
+        )
 
 
 def deliver_due(*, limit: int | None = None) -> DeliveryReport:
@@ -178,12 +203,25 @@ def deliver_due(*, limit: int | None = None) -> DeliveryReport:
     report = DeliveryReport()
     connection = None
     handled = 0
+    token = uuid.uuid4().hex
+    claimed: list[OutboxEmail] = []
+    renew_at = timezone.now()
     try:
         while limit is None or handled < limit:
             now = timezone.now()
-            email = _claim_next(now)
-            if email is None:
-                break
+            if claimed and now > renew_at:
+                # A long batch on a slow relay: keep holding what is left, and drop any
+                # message another worker took after our claim ran out.
+                claimed, renew_at = _renew(claimed, token, now), now + _half_claim()
+            if not claimed:
+                claimed, renew_at = _claim(now, token), now + _half_claim()
+                if limit is not None:
+                    # Hand back what is beyond the limit at once.
+                    _release_all(claimed[limit - handled :])
+                    claimed = claimed[: limit - handled]
+                if not claimed:
+                    break
+            email = claimed.pop(0)
             handled += 1
             invitation = email.invitation
             if invitation is None or not invitation.email or invitation.is_revoked:
@@ -236,16 +274,19 @@ def deliver_due(*, limit: int | None = None) -> DeliveryReport:
                 else:
                     report.retrying += 1
                 # Everything else due waits as long as this one, untouched.
+                _release_all(claimed)
+                claimed = []
                 OutboxEmail.objects.due().update(next_attempt_at=retry_at)
                 logger.warning("Mail relay unavailable, retrying at %s: %s", retry_at, error)
                 break
             except BaseException:
-                _release(email)  # let another attempt take it at once
+                _release_all([email, *claimed])  # let another attempt take them at once
                 raise
             _mark_sent(email, timezone.now())
             report.sent += 1
     finally:
         _close(connection)
+        _release_all(claimed)  # claimed but not reached (an error above, or the limit)
     return report
 
 

@@ -79,6 +79,7 @@ class OutboxEmail(models.Model):
     # A worker holds a row while it sends it; a worker killed mid-send lets go when
     # this passes, and another worker sends the message again (the one possible repeat).
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

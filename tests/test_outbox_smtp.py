@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .smtp_relay import Relay
+from bench.relay import Relay
 
 ROOT = Path(__file__).resolve().parent.parent
 

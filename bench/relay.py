@@ -1,16 +1,20 @@
-"""A real SMTP server for tests and the benchmark (aiosmtpd), in a thread, with the
+"""A real SMTP server for the tests and the benchmark (aiosmtpd), in a thread, with the
 faults a council's relay shows: slow, refusing connections (stopped), 550 for some
 recipients, and not answering at all."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import socket
 import threading
 import time
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO: noise in test output, and a cost per message.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
