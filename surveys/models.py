@@ -248,8 +248,9 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The state of the latest e-mail to this person, kept by the outbox app (which holds
     # every attempt) so the invitation list can filter on it without a join.
-    email_status = models.CharField(max_length=10, blank=True)
-    email_error = models.CharField(max_length=500, blank=True)
+    # db_default: rows written by raw SQL or COPY (the benchmark's generator) get them too.
+    email_status = models.CharField(max_length=10, blank=True, default="", db_default="")
+    email_error = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["diagnostic", "organisation__name", "name"]

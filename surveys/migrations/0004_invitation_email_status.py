@@ -29,12 +29,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invitation',
             name='email_error',
-            field=models.CharField(blank=True, max_length=500),
+            field=models.CharField(blank=True, db_default='', default='', max_length=500),
         ),
         migrations.AddField(
             model_name='invitation',
             name='email_status',
-            field=models.CharField(blank=True, max_length=10),
+            field=models.CharField(blank=True, db_default='', default='', max_length=10),
         ),
         migrations.AddIndex(
             model_name='invitation',
