@@ -10,7 +10,7 @@ run: $(VENV)/.runtime-installed
 	$(PY) manage.py createcachetable
 	$(PY) manage.py loaddata framework
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	PY=$(PY) ./scripts/run.sh
 
 test:
 	PYTHON=$(PYTHON) ./scripts/test.sh

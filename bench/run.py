@@ -19,6 +19,7 @@ from reports import releases
 from surveys.models import Diagnostic, Rating
 
 from . import data, load, measure, weight
+from . import email as email_bench
 from .server import Gunicorn, database_url, default_workers
 
 SIZES = {
@@ -293,7 +294,7 @@ def run(options: Options, say: Callable[[str], None]) -> list[str]:
     load.wrk_path()  # before minutes of work, not after
     results = [measure_size(name, options, say) for name in options.sizes]
     exports = export_memory(say)
-    lines = verdicts(results, exports)
+    lines = verdicts(results, exports) + email_bench.run(say)
     say("\nTargets:")
     for line in lines:
         say(line)

@@ -81,11 +81,14 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "preconditions",
     "surveys",
     "reports",
     # Not product code: `manage.py seed_demo` (the Northbridge demo). No product app imports it.
     "demo",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +228,15 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Preconditions <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds any one SMTP operation may take before the relay counts as not answering.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Waits (seconds) before each new attempt after a temporary failure (timeout, refused
+# connection, 4xx): about an hour in all, then the e-mail is marked failed.
+EMAIL_RETRY_DELAYS = [int(s) for s in env_list("EMAIL_RETRY_DELAYS", "60,120,300,600,1200,1500")]
+
+# Background work (sending e-mail) on Django's Tasks API: the django-tasks backport with
+# its database backend, run by `manage.py db_worker` (see README, "Deployment").
+TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # Forms: GOV.UK Design System patterns through crispy-forms-gds.
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]

@@ -3,8 +3,6 @@ the views through the service modules."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 
@@ -31,6 +29,8 @@ from preconditions.models import Precondition
 
 from . import confidentiality, place_setup
 from .answers import Answer, Submission
+from .bulk_invitations import BulkInputError, decode_upload, parse_rows
+from .invitations import INVITATION_STATUS_FILTERS, email_address_problem
 from .models import (
     DEFAULT_MIN_GROUP_SIZE,
     EVIDENCE_MAX_LENGTH,
@@ -469,11 +469,31 @@ class InvitationForm(GDSForm):
             Button("submit", self.submit_label),
         )
 
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        problem = email and email_address_problem(email)
+        if problem:
+            raise forms.ValidationError(problem[0].upper() + problem[1:])
+        return email
 
-# C0 controls except tab, line feed and carriage return, and DEL.
-_BULK_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-BULK_COLUMNS = ["name", "email", "organisation", "sector", "role", "systems"]
+class InvitationFilterForm(forms.Form):
+    """Search and filters of the invitation list (a GET form: no CSRF, bookmarkable)."""
+
+    q = forms.CharField(
+        label="Search by name, e-mail or organisation", required=False, max_length=200
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=lambda: [("", "All")] + list(INVITATION_STATUS_FILTERS.items()),
+    )
+    sector = forms.ChoiceField(
+        label="Sector", required=False, choices=lambda: [("", "All sectors"), *Sector.choices]
+    )
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].replace("\x00", "").strip()
 
 
 class BulkInvitationForm(GDSForm):
@@ -483,13 +503,13 @@ class BulkInvitationForm(GDSForm):
         label="Paste invitations",
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-        help_text="One person per line, with a header line: name, email, organisation, "
-        "sector, role, systems. Separate several systems with a semicolon.",
+        help_text="Copy the rows from your spreadsheet, header line included: name, email, "
+        "organisation, sector, role, systems. Separate several systems with a semicolon.",
     )
     file = forms.FileField(
         label="Or upload a CSV file",
         required=False,
-        help_text="The same columns, with a header row.",
+        help_text="The same columns, with a header row; UTF-8 or Windows encoding.",
     )
 
     def clean_file(self):
@@ -502,39 +522,26 @@ class BulkInvitationForm(GDSForm):
 
     def clean(self):
         cleaned = super().clean()
-        text = cleaned.get("rows", "").strip()
+        text = cleaned.get("rows", "")
         upload = cleaned.get("file")
-        if upload:
-            raw = upload.read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                self.add_error("file", "The file must be a CSV file saved as UTF-8")
-                return cleaned
-        if not text and not self.has_error("file"):
-            self.add_error("rows", "Paste some invitations or upload a CSV file")
-            return cleaned
-        # Control characters (NUL above all, which PostgreSQL refuses) have no place in
-        # names or addresses; line breaks and tabs are the CSV's own.
-        text = _BULK_CONTROL_CHARACTERS.sub("", text)
         field = "file" if upload else "rows"
-        try:
-            # newline="": a quoted cell may hold a line break, and a lone \r ends a line.
-            reader = csv.DictReader(io.StringIO(text, newline=""))
-            header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-            missing = [c for c in ("organisation", "sector", "role", "systems") if c not in header]
-            if missing:
-                self.add_error(field, "The header line is missing: " + ", ".join(missing))
+        if upload:
+            try:
+                text = decode_upload(upload.read())
+            except BulkInputError as error:
+                self.add_error("file", str(error))
                 return cleaned
-            reader.fieldnames = header
-            parsed_rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
-        except csv.Error as error:  # e.g. a cell longer than the csv module allows
-            self.add_error(
-                field, f"The invitations could not be read after line {reader.line_num}: {error}"
-            )
+        if not text.strip():
+            if not self.has_error("file"):
+                self.add_error("rows", "Paste some invitations or upload a CSV file")
+            return cleaned
+        try:
+            # The whole list must be readable here; its rows are checked by the plan.
+            cleaned["parsed_rows"], _ = parse_rows(text)
+        except BulkInputError as error:
+            self.add_error(field, str(error))
             return cleaned
         cleaned["source_text"] = text
-        cleaned["parsed_rows"] = parsed_rows
         return cleaned
 
 

@@ -1,4 +1,6 @@
-"""Invitations: creating them, their link tokens, sending and revoking.
+"""Invitations: creating them, their link tokens, revoking, and the invitation list's
+search. E-mailing them is the outbox app's (``outbox.queueing``, which calls this module;
+this module never calls it). Bulk invitations: ``surveys.bulk_invitations``.
 
 The token in an invitation link is an HMAC of the invitation's public id with the site's
 SECRET_KEY (256 bits, unguessable). Only its SHA-256 hash is stored, so a copy of the
@@ -14,20 +16,36 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
-from .confidentiality import partner_promise
-from .models import AuditEvent, Diagnostic, Invitation, Organisation, System
-from .vocabulary import role_from_text, sector_from_text
+from .models import AuditEvent, Diagnostic, Invitation, Organisation, Response, System
+
+
+def email_address_problem(email: str) -> str | None:
+    """Why an address cannot be used for an invitation, or None. Stricter than Django's
+    validate_email: no local hosts or literal IP addresses, no quoted local parts, which
+    relays refuse or which point inside the network."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return f"{email!r} is not an email address"
+    if len(email) > 254:  # Invitation.email; validate_email allows 320
+        return "the email address is longer than 254 characters"
+    local, _, domain = email.rpartition("@")
+    if local.startswith('"') or '"' in local:
+        return f"{email!r} has a quoted name before the @, which mail relays often refuse"
+    if domain.startswith("[") or "." not in domain or domain.rstrip(".").endswith(".localhost"):
+        return (
+            f"{email!r} is not an address on the internet (it needs a domain such as example.org)"
+        )
+    return None
 
 
 def invitation_token(invitation: Invitation) -> str:
@@ -109,185 +127,60 @@ def invitation_revoke(*, invitation: Invitation, actor) -> None:
         )
 
 
-def _invitation_email_body(invitation: Invitation, *, reminder: bool) -> str:
-    diagnostic = invitation.diagnostic
-    greeting = f"Dear {invitation.name}," if invitation.name else "Hello,"
-    opening = (
-        "This is a reminder: we would still like to hear from you."
-        if reminder
-        else "You are invited to take part in a diagnostic of how partners in "
-        f"{diagnostic.place.name} work together as a system."
+# The invitation list: search and filters ------------------------------------------------
+
+INVITATION_STATUS_FILTERS = {
+    "not_emailed": "Not e-mailed",
+    "email_waiting": "E-mail waiting or retrying",
+    "emailed": "E-mailed",
+    "failed": "E-mail failed",
+    "not_started": "Not started",
+    "started": "Started, not submitted",
+    "submitted": "Submitted",
+    "revoked": "Revoked",
+}
+
+
+def invitations_search(
+    *, diagnostic: Diagnostic, query: str = "", status: str = "", sector: str = ""
+) -> QuerySet[Invitation]:
+    """The invitation list's rows: searched by name, e-mail or organisation, filtered by
+    status and sector, with the counts each row shows. E-mail states are the invitation's
+    own ``email_status`` (kept by the outbox), so no filter needs a join to the outbox."""
+    invitations = (
+        diagnostic.invitations.select_related("organisation")
+        .prefetch_related("systems")
+        .annotate(
+            started=Count("responses", distinct=True),
+            submitted=Count(
+                "responses",
+                filter=Q(responses__status=Response.Status.SUBMITTED),
+                distinct=True,
+            ),
+            systems_count=Count("systems", distinct=True),
+        )
+        .order_by("organisation__name", "name", "pk")
     )
-    promise = "\n".join(f"- {sentence}" for sentence in partner_promise(diagnostic))
-    closes = (
-        f"\nThe round closes on {diagnostic.closes_on:%d %B %Y}.\n" if diagnostic.closes_on else ""
-    )
-    return (
-        f"{greeting}\n\n{opening}\n\n"
-        f"{diagnostic.title}\n\n"
-        "You will rate nine pre-conditions for systems change, with examples from your own "
-        "experience. It takes about 20 minutes for each system, and your answers save as you "
-        "go.\n\n"
-        f"Who will see your answers:\n{promise}\n\n"
-        f"Start or carry on here (this link is personal to you, please do not share it):\n"
-        f"{invitation_link(invitation)}\n{closes}"
-    )
-
-
-def invitations_send(*, invitations: Sequence[Invitation], actor, reminder: bool = False) -> int:
-    """E-mail each invitation its link. Skips revoked invitations and those without an
-    address, and (for reminders) those who have submitted everything. Returns how many
-    were sent."""
-    sent = 0
-    now = timezone.now()
-    for invitation in invitations:
-        if invitation.is_revoked or not invitation.email:
-            continue
-        subject = (
-            f"Reminder: {invitation.diagnostic.title}"
-            if reminder
-            else f"Invitation: {invitation.diagnostic.title}"
+    query = query.strip()
+    if query:
+        invitations = invitations.filter(
+            Q(name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(organisation__name__icontains=query)
         )
-        send_mail(
-            subject,
-            _invitation_email_body(invitation, reminder=reminder),
-            None,
-            [invitation.email],
-        )
-        if reminder:
-            invitation.reminded_at = now
-            invitation.reminder_count += 1
-            invitation.save(update_fields=["reminded_at", "reminder_count"])
-        else:
-            invitation.sent_at = now
-            invitation.save(update_fields=["sent_at"])
-        sent += 1
-    if sent:
-        diagnostic = invitations[0].diagnostic
-        AuditEvent.objects.create(
-            diagnostic=diagnostic,
-            actor=actor,
-            action=AuditEvent.Action.REMINDED if reminder else AuditEvent.Action.LINK_SENT,
-            detail={"count": sent},
-        )
-    return sent
-
-
-@dataclass(frozen=True)
-class BulkRow:
-    line: int
-    name: str
-    email: str
-    organisation: str
-    sector: str
-    role: str
-    systems: list[System]
-
-
-@dataclass(frozen=True)
-class BulkPlan:
-    rows: list[BulkRow]
-    errors: list[str]
-    new_organisations: list[str]
-
-
-def invitations_bulk_plan(*, diagnostic: Diagnostic, rows: list[dict[str, str]]) -> BulkPlan:
-    """Check pasted or uploaded invitation rows; every problem names its line."""
-    systems = {s.name.lower(): s for s in diagnostic.systems.all()}
-    systems.update({s.slug: s for s in systems.values()})
-    organisations = {o.name.lower(): o for o in diagnostic.place.organisations.all()}
-    planned: list[BulkRow] = []
-    errors: list[str] = []
-    new_organisations: dict[str, str] = {}
-    for line, row in enumerate(rows, start=2):
-        problems = []
-        organisation = row.get("organisation", "")
-        sector = sector_from_text(row.get("sector", ""))
-        role = role_from_text(row.get("role", ""))
-        email = row.get("email", "")
-        if not organisation:
-            problems.append("the organisation is missing")
-        elif len(organisation) > 200:
-            problems.append("the organisation name is longer than 200 characters")
-        if sector is None:
-            problems.append(
-                f"{row.get('sector', '')!r} is not a sector (use public, private, "
-                "voluntary or citizen)"
-            )
-        existing = organisations.get(organisation.lower())
-        if existing and sector and existing.sector != sector:
-            problems.append(
-                f"{existing.name} is already recorded as {existing.get_sector_display()}"
-            )
-        if not role:
-            problems.append(
-                f"{row.get('role', '')!r} is not a role (use frontline, manager, senior, "
-                "board or service user)"
-            )
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                problems.append(f"{email!r} is not an email address")
-            else:
-                if len(email) > 254:  # Invitation.email; validate_email allows 320
-                    problems.append("the email address is longer than 254 characters")
-        chosen = []
-        for name in filter(None, (s.strip() for s in row.get("systems", "").split(";"))):
-            system = systems.get(name.lower()) or systems.get(slugify(name))
-            if system is None:
-                problems.append(f"{name!r} is not a system in this diagnostic")
-            elif system not in chosen:
-                chosen.append(system)
-        if not chosen and not any("system" in p for p in problems):
-            problems.append("no systems given")
-        if problems:
-            errors.append(f"Line {line}: " + "; ".join(problems) + ".")
-            continue
-        if not existing:
-            new_organisations.setdefault(organisation.lower(), organisation)
-        planned.append(
-            BulkRow(
-                line=line,
-                name=row.get("name", "")[:200],
-                email=email,
-                organisation=organisation,
-                sector=sector,
-                role=role,
-                systems=chosen,
-            )
-        )
-    if not rows:
-        errors.append("There are no invitations under the header line.")
-    return BulkPlan(rows=planned, errors=errors, new_organisations=list(new_organisations.values()))
-
-
-def invitations_bulk_create(*, diagnostic: Diagnostic, plan: BulkPlan, actor) -> list[Invitation]:
-    """Create every planned invitation, or none."""
-    with transaction.atomic():
-        organisations = {o.name.lower(): o for o in diagnostic.place.organisations.all()}
-        created = []
-        for row in plan.rows:
-            organisation = organisations.get(row.organisation.lower())
-            if organisation is None:
-                organisation = Organisation.objects.create(
-                    place=diagnostic.place, name=row.organisation, sector=row.sector
-                )
-                organisations[row.organisation.lower()] = organisation
-            created.append(
-                invitation_create(
-                    diagnostic=diagnostic,
-                    organisation=organisation,
-                    role=row.role,
-                    systems=row.systems,
-                    name=row.name,
-                    email=row.email,
-                )
-            )
-        AuditEvent.objects.create(
-            diagnostic=diagnostic,
-            actor=actor,
-            action=AuditEvent.Action.INVITED,
-            detail={"count": len(created)},
-        )
-    return created
+    if sector:
+        invitations = invitations.filter(organisation__sector=sector)
+    live = Q(revoked_at__isnull=True)
+    filters = {
+        "not_emailed": live & Q(email_status="", sent_at__isnull=True),
+        "email_waiting": live & Q(email_status__in=["queued", "retrying"]),
+        "emailed": Q(email_status="sent") | (Q(email_status="") & Q(sent_at__isnull=False)),
+        "failed": Q(email_status="failed"),
+        "not_started": live & Q(started=0),
+        "started": live & Q(started__gt=0, submitted__lt=F("systems_count")),
+        "submitted": Q(submitted__gt=0, submitted__gte=F("systems_count")),
+        "revoked": Q(revoked_at__isnull=False),
+    }
+    if status in filters:
+        invitations = invitations.filter(filters[status])
+    return invitations

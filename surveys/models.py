@@ -246,9 +246,15 @@ class Invitation(models.Model):
     reminder_count = models.PositiveSmallIntegerField(default=0)
     opened_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The state of the latest e-mail to this person, kept by the outbox app (which holds
+    # every attempt) so the invitation list can filter on it without a join.
+    # db_default: rows written by raw SQL or COPY (the benchmark's generator) get them too.
+    email_status = models.CharField(max_length=10, blank=True, default="", db_default="")
+    email_error = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["diagnostic", "organisation__name", "name"]
+        indexes = [models.Index(fields=["diagnostic", "email_status"])]
 
     def __str__(self) -> str:
         return f"{self.name or 'Invitee'} ({self.organisation})"
@@ -408,6 +414,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PendingBulkInvitation(models.Model):
+    """Checked bulk invitations waiting for the facilitator's confirmation. A plan is
+    consumed once: confirming it again (a reload, a double click) creates nothing."""
+
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    source_text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Bulk invitations {self.public_id}"
 
 
 class PendingImport(models.Model):

@@ -61,11 +61,6 @@ manage_patterns = [
         name="invitation_bulk",
     ),
     path(
-        "d/<slug:slug>/invitations/remind/",
-        facilitator.invitation_remind,
-        name="invitation_remind",
-    ),
-    path(
         "d/<slug:slug>/invitations/<str:public_id>/",
         facilitator.invitation_detail,
         name="invitation_detail",
@@ -74,11 +69,6 @@ manage_patterns = [
         "d/<slug:slug>/invitations/<str:public_id>/answers/",
         facilitator.invitation_answers,
         name="invitation_answers",
-    ),
-    path(
-        "d/<slug:slug>/invitations/<str:public_id>/send/",
-        facilitator.invitation_send,
-        name="invitation_send",
     ),
     path(
         "d/<slug:slug>/invitations/<str:public_id>/renew/",

@@ -19,6 +19,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from outbox.models import EmailBatch
 from reports.releases import release_publish
 from surveys.importing import parse_import_file
 from surveys.invitations import invitation_token
@@ -89,12 +90,8 @@ MATRIX: dict[str, Route] = {
     "surveys:invitation_list": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_create": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),
-    "surveys:invitation_remind": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
     "surveys:invitation_detail": Route(FACILITATOR_X, args="diagnostic,invitation"),
     "surveys:invitation_answers": Route(FACILITATOR_X, args="attributed,attributed_invitation"),
-    "surveys:invitation_send": Route(
-        FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
-    ),
     "surveys:invitation_renew": Route(
         FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
     ),
@@ -102,6 +99,12 @@ MATRIX: dict[str, Route] = {
         FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
     ),
     "surveys:import_upload": Route(FACILITATOR_X, args="diagnostic"),
+    # Facilitators: e-mail (the outbox app)
+    "outbox:send": Route(FACILITATOR_X, args="diagnostic"),
+    "outbox:remind": Route(FACILITATOR_X, args="diagnostic"),
+    "outbox:schedule": Route(FACILITATOR_X, args="diagnostic"),
+    "outbox:batch": Route(FACILITATOR_X, args="diagnostic,email_batch"),
+    "outbox:batch_status": Route(FACILITATOR_X, args="diagnostic,email_batch"),
     "surveys:import_preview": Route(FACILITATOR_X, args="diagnostic,pending_import"),
     # Partners: the link is public (it is the credential); the rest needs the link first.
     "surveys:invitation_start": Route(EVERYONE, args="token", ok=302),
@@ -168,7 +171,9 @@ def world(framework):
             b"R1,Council,public,manager,Homelessness,A,3,\n",
         ),
     )
+    batch = EmailBatch.objects.create(diagnostic=diagnostic, kind="invitation")
     return {
+        "email_batch": batch.public_id,
         "users": {
             "steering_x": steering_x,
             "facilitator_y": facilitator_y,

@@ -121,6 +121,10 @@ def test_opening_and_closing_a_round(client, facilitator, place, framework):
     assert diagnostic.status == "closed"
 
 
+def _pending_id(response) -> str:
+    return response.context["pending"].public_id
+
+
 def test_bulk_invitations_from_a_pasted_list_are_checked_then_created(
     client, facilitator, place, framework
 ):
@@ -135,13 +139,32 @@ def test_bulk_invitations_from_a_pasted_list_are_checked_then_created(
     preview = client.post(url, {"rows": text})
     assert "Ready to create 2 invitations" in preview.content.decode()
     assert not Invitation.objects.exists()
-    done = client.post(url, {"rows": text, "confirm": "yes", "send": "yes"})
-    assert done.status_code == 302
+    done = client.post(url, {"pending": _pending_id(preview), "send": "yes"})
+    # Sending goes through the page that previews the e-mail; nothing is sent yet.
+    assert done["Location"] == reverse("outbox:send", args=[diagnostic.slug])
     assert Invitation.objects.count() == 2
-    assert len(mail.outbox) == 2
-    bo = Invitation.objects.get(name="Bo")
-    assert bo.systems.count() == 2
-    assert invitation_token(bo) in mail.outbox[1].body
+    assert len(mail.outbox) == 0
+    assert Invitation.objects.get(name="Bo").systems.count() == 2
+
+
+def test_confirming_a_bulk_list_twice_creates_it_once(client, facilitator, place, framework):
+    diagnostic = make_diagnostic(place, framework, systems=place.systems.all())
+    client.force_login(facilitator)
+    url = reverse("surveys:invitation_bulk", args=[diagnostic.slug])
+    text = (
+        "name,email,organisation,sector,role,systems\n"
+        "Ann,ann@example.org,Police,public,senior,Homelessness\n"
+    )
+    preview = client.post(url, {"rows": text})
+    pending = _pending_id(preview)
+    client.post(url, {"pending": pending})
+    again = client.post(url, {"pending": pending}, follow=True)  # a reload of the POST
+    assert Invitation.objects.count() == 1
+    assert "nothing more was created" in again.content.decode()
+    # The same list checked again: everyone is a duplicate, nothing can be created.
+    second = client.post(url, {"rows": text})
+    assert second.context["pending"] is None
+    assert "already invited for Homelessness" in second.content.decode()
 
 
 def test_bulk_invitations_from_a_csv_file(client, facilitator, place, framework):
@@ -157,15 +180,8 @@ def test_bulk_invitations_from_a_csv_file(client, facilitator, place, framework)
     preview = client.post(url, {"file": upload})
     content = preview.content.decode()
     assert "Ready to create 1 invitation" in content
-    # The confirmation carries the file's rows, so the upload is not needed again.
-    client.post(
-        url,
-        {
-            "rows": "name,email,organisation,sector,role,systems\n"
-            "Cy,,Residents Panel,Service user,service user,Families\n",
-            "confirm": "yes",
-        },
-    )
+    # The checked list is kept on the server, so the upload is not needed again.
+    client.post(url, {"pending": _pending_id(preview)})
     assert Invitation.objects.get().organisation.sector == "citizen"
 
 
@@ -174,26 +190,12 @@ def test_bulk_invitations_with_errors_create_nothing(client, facilitator, place,
     client.force_login(facilitator)
     response = client.post(
         reverse("surveys:invitation_bulk", args=[diagnostic.slug]),
-        {
-            "rows": "name,email,organisation,sector,role,systems\nAnn,,Police,cops,senior,Nope\n",
-            "confirm": "yes",
-        },
+        {"rows": "name,email,organisation,sector,role,systems\nAnn,,Police,cops,senior,Nope\n"},
     )
     content = response.content.decode()
     assert "Line 2:" in content and "&#x27;cops&#x27; is not a sector" in content
+    assert response.context["pending"] is None
     assert not Invitation.objects.exists()
-
-
-def test_reminders_go_only_to_those_who_have_not_submitted(client, facilitator, place, framework):
-    systems = list(place.systems.all())
-    diagnostic = make_diagnostic(place, framework, systems=systems)
-    done = make_invitation(diagnostic, email="done@example.org", systems=systems[:1])
-    make_response(diagnostic, systems[0], {"A": 3}, invitation=done)
-    make_invitation(diagnostic, email="todo@example.org")
-    client.force_login(facilitator)
-    client.post(reverse("surveys:invitation_remind", args=[diagnostic.slug]))
-    assert [m.to for m in mail.outbox] == [["todo@example.org"]]
-    assert "Reminder" in mail.outbox[0].subject
 
 
 def test_revoking_an_invitation_stops_its_link(client, facilitator, place, framework):

@@ -814,10 +814,11 @@ def endpoints(world) -> dict[str, tuple[str, list[str]]]:
         ),
         "invitation_bulk": (
             reverse("surveys:invitation_bulk", args=[d]),
-            ["rows", "confirm", "send"],
+            ["rows", "pending", "send"],
         ),
-        "invitation_remind": (reverse("surveys:invitation_remind", args=[d]), []),
-        "invitation_send": (reverse("surveys:invitation_send", args=[d, public_id]), []),
+        "email_send": (reverse("outbox:send", args=[d]), ["personal_message", "invitation"]),
+        "email_remind": (reverse("outbox:remind", args=[d]), ["personal_message", "insist"]),
+        "email_schedule": (reverse("outbox:schedule", args=[d]), ["days"]),
         "invitation_renew": (reverse("surveys:invitation_renew", args=[d, public_id]), []),
         "invitation_revoke": (reverse("surveys:invitation_revoke", args=[d, public_id]), []),
         "import_upload": (reverse("surveys:import_upload", args=[d]), []),
@@ -865,8 +866,9 @@ ENDPOINT_NAMES = [
     "diagnostic_erase",
     "invitation_create",
     "invitation_bulk",
-    "invitation_remind",
-    "invitation_send",
+    "email_send",
+    "email_remind",
+    "email_schedule",
     "invitation_renew",
     "invitation_revoke",
     "import_upload",
@@ -1098,7 +1100,7 @@ def test_removing_a_member_with_nul_in_the_name_is_not_a_server_error(client, wo
 
 @pytest.mark.parametrize(
     "name",
-    ["invitation_detail", "invitation_send", "import_preview"],
+    ["invitation_detail", "invitation_renew", "import_preview"],
 )
 def test_nul_in_a_public_id_in_the_url_is_a_404(client, world, name):
     client.force_login(world["fran"])
@@ -1270,7 +1272,7 @@ def test_a_bulk_invitation_email_longer_than_its_column_is_refused(client, world
         "organisation,sector,role,systems,email\n"
         f"City Council,public,manager,Homelessness,{LONG_EMAILS[1]}\n"
     )
-    response = client.post(url, {"rows": rows, "confirm": "yes"})
+    response = client.post(url, {"rows": rows})
     assert response.status_code == 200
     assert "longer than 254 characters" in response.content.decode()
 

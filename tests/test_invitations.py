@@ -2,17 +2,12 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core import mail
-
+from surveys.bulk_invitations import invitations_bulk_create, invitations_bulk_plan
 from surveys.invitations import (
     invitation_from_token,
     invitation_link,
     invitation_renew_link,
-    invitation_revoke,
     invitation_token,
-    invitations_bulk_create,
-    invitations_bulk_plan,
-    invitations_send,
 )
 from surveys.models import AuditEvent, Invitation, Organisation
 
@@ -57,21 +52,6 @@ def test_links_are_built_from_the_configured_site_url(framework, settings):
     assert invitation_link(invitation).startswith("https://preconditions.example.org/i/")
 
 
-def test_sending_emails_the_link_and_skips_revoked_or_addressless(framework):
-    diagnostic = _diagnostic(framework)
-    with_email = make_invitation(diagnostic, email="a@example.org")
-    without_email = make_invitation(diagnostic, email="")
-    revoked = make_invitation(diagnostic, email="r@example.org")
-    invitation_revoke(invitation=revoked, actor=None)
-    sent = invitations_send(invitations=[with_email, without_email, revoked], actor=None)
-    assert sent == 1
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["a@example.org"]
-    assert invitation_token(with_email) in mail.outbox[0].body
-    with_email.refresh_from_db()
-    assert with_email.sent_at is not None
-
-
 def test_bulk_plan_reports_every_problem_with_its_line(framework):
     diagnostic = _diagnostic(framework)
     rows = [
@@ -93,7 +73,7 @@ def test_bulk_plan_reports_every_problem_with_its_line(framework):
         },
     ]
     plan = invitations_bulk_plan(diagnostic=diagnostic, rows=rows)
-    assert len(plan.rows) == 1
+    assert len(plan.to_create) == 1
     assert len(plan.errors) == 1
     error = plan.errors[0]
     assert error.startswith("Line 3:")

@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.template.defaultfilters import pluralize
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,9 +25,12 @@ from ..access import (
     place_for_facilitator,
     user_can_create_places,
 )
+from ..bulk_invitations import MAX_ROWS as BULK_MAX_ROWS
+from ..bulk_invitations import pending_bulk_confirm, pending_bulk_create, plan_from_text
 from ..forms import (
     BulkInvitationForm,
     DiagnosticForm,
+    InvitationFilterForm,
     InvitationForm,
     MembershipForm,
     OrganisationForm,
@@ -40,17 +44,15 @@ from ..invitations import (
     invitation_link,
     invitation_renew_link,
     invitation_revoke,
-    invitations_bulk_create,
-    invitations_bulk_plan,
-    invitations_send,
+    invitations_search,
 )
 from ..models import (
     AuditEvent,
     Diagnostic,
     Invitation,
+    PendingBulkInvitation,
     Place,
     Rating,
-    Response,
     System,
 )
 from ..privacy import diagnostic_erase_personal_data, membership_change
@@ -356,23 +358,56 @@ def diagnostic_close(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # Invitations ----------------------------------------------------------------------------
+INVITATIONS_PER_PAGE = 50
+
+
+def _page_links(page) -> list[int | None]:
+    """Page numbers for the GOV.UK pagination component: the first, the last and the
+    neighbours of the current one; None where an ellipsis goes."""
+    last = page.paginator.num_pages
+    wanted = sorted(
+        {1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1))
+    )
+    links: list[int | None] = []
+    for number in wanted:
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
 @login_required
 @never_cache
 def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paginated, searchable; the same few queries whatever the round's size."""
     diagnostic = diagnostic_for_facilitator(request, slug)
-    invitations = (
-        diagnostic.invitations.select_related("organisation")
-        .prefetch_related("systems")
-        .annotate(
-            started=Count("responses"),
-            submitted=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED)),
-        )
-        .order_by("organisation__name", "name")
+    filters = InvitationFilterForm(request.GET or None)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    invitations = invitations_search(
+        diagnostic=diagnostic,
+        query=criteria.get("q", ""),
+        status=criteria.get("status", ""),
+        sector=criteria.get("sector", ""),
     )
+    page = Paginator(invitations, INVITATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "surveys/invitation_list.html",
-        {"diagnostic": diagnostic, "invitations": invitations},
+        {
+            "diagnostic": diagnostic,
+            "filters": filters,
+            "filtered": bool(criteria and any(criteria.values())),
+            "page": page,
+            "page_links": _page_links(page),
+            "query_string": query.urlencode(),
+            "not_emailed": diagnostic.invitations.filter(
+                revoked_at__isnull=True, email_status="", sent_at__isnull=True
+            )
+            .exclude(email="")
+            .count(),
+        },
     )
 
 
@@ -407,25 +442,60 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def invitation_bulk(request: HttpRequest, slug: str) -> HttpResponse:
-    """Paste or upload many invitations; check them, then create all or none."""
+    """Paste or upload many invitations; check every row, then create them once."""
     diagnostic = diagnostic_for_facilitator(request, slug)
+    if request.method == "POST" and request.POST.get("pending"):
+        return _invitation_bulk_confirm(request, diagnostic)
     form = BulkInvitationForm(request.POST or None, request.FILES or None)
-    plan = None
+    plan = pending = None
     if request.method == "POST" and form.is_valid():
-        plan = invitations_bulk_plan(diagnostic=diagnostic, rows=form.cleaned_data["parsed_rows"])
-        if not plan.errors and request.POST.get("confirm") == "yes":
-            created = invitations_bulk_create(diagnostic=diagnostic, plan=plan, actor=request.user)
-            if request.POST.get("send") == "yes":
-                sent = invitations_send(invitations=created, actor=request.user)
-                messages.success(request, f"Created {len(created)} invitations and emailed {sent}.")
-            else:
-                messages.success(request, f"Created {len(created)} invitations.")
-            return redirect("surveys:invitation_list", diagnostic.slug)
+        plan = plan_from_text(diagnostic=diagnostic, text=form.cleaned_data["source_text"])
+        if not plan.errors and plan.to_create:
+            pending = pending_bulk_create(
+                diagnostic=diagnostic, text=form.cleaned_data["source_text"], actor=request.user
+            )
     return render(
         request,
         "surveys/invitation_bulk.html",
-        {"form": form, "diagnostic": diagnostic, "plan": plan},
+        {
+            "form": form,
+            "diagnostic": diagnostic,
+            "plan": plan,
+            "pending": pending,
+            "max_rows": BULK_MAX_ROWS,
+        },
     )
+
+
+def _invitation_bulk_confirm(request: HttpRequest, diagnostic: Diagnostic) -> HttpResponse:
+    pending_id = request.POST["pending"]
+    if "\x00" in pending_id or len(pending_id) > 12:
+        raise Http404("No such list")
+    try:
+        outcome = pending_bulk_confirm(
+            pending_id=pending_id, diagnostic=diagnostic, actor=request.user
+        )
+    except PendingBulkInvitation.DoesNotExist:
+        raise Http404("No such list") from None
+    if outcome.already_done:
+        messages.info(
+            request,
+            f"These invitations were already created ({outcome.created_count}); "
+            "nothing more was created.",
+        )
+        return redirect("surveys:invitation_list", diagnostic.slug)
+    if outcome.plan is not None and outcome.plan.errors:
+        messages.error(request, "The list no longer checks out: check it again.")
+        return redirect("surveys:invitation_bulk", diagnostic.slug)
+    text = f"Created {outcome.created_count} invitation{pluralize(outcome.created_count)}."
+    duplicates = len(outcome.plan.duplicate_rows) if outcome.plan else 0
+    if duplicates:
+        text += f" {duplicates} line{pluralize(duplicates)} already invited were left out."
+    messages.success(request, text)
+    if request.POST.get("send") == "yes" and outcome.created_count:
+        # Sending is the outbox's page: it previews the e-mail and queues it.
+        return redirect("outbox:send", diagnostic.slug)
+    return redirect("surveys:invitation_list", diagnostic.slug)
 
 
 def _invitation(diagnostic: Diagnostic, public_id: str) -> Invitation:
@@ -481,18 +551,6 @@ def invitation_answers(request: HttpRequest, slug: str, public_id: str) -> HttpR
 
 
 @login_required
-@require_POST
-def invitation_send(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
-    diagnostic = diagnostic_for_facilitator(request, slug)
-    invitation = _invitation(diagnostic, public_id)
-    if invitations_send(invitations=[invitation], actor=request.user):
-        messages.success(request, f"Emailed the link to {invitation.email}.")
-    else:
-        messages.error(request, "Nothing sent: the invitation has no email address or is revoked.")
-    return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def invitation_renew(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     """GET: what a new link will do; POST: make it (the old link stops working)."""
@@ -521,30 +579,6 @@ def invitation_revoke_view(request: HttpRequest, slug: str, public_id: str) -> H
     invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, "Revoked the invitation. Its link no longer works.")
     return redirect("surveys:invitation_list", diagnostic.slug)
-
-
-@login_required
-@require_POST
-def invitation_remind(request: HttpRequest, slug: str) -> HttpResponse:
-    """Remind everyone who has not submitted all their systems."""
-    diagnostic = diagnostic_for_facilitator(request, slug)
-    pending = [
-        invitation
-        for invitation in diagnostic.invitations.filter(revoked_at__isnull=True)
-        .select_related("diagnostic__place")
-        .annotate(
-            systems_count=Count("systems", distinct=True),
-            submitted=Count(
-                "responses",
-                filter=Q(responses__status=Response.Status.SUBMITTED),
-                distinct=True,
-            ),
-        )
-        if invitation.submitted < invitation.systems_count
-    ]
-    sent = invitations_send(invitations=pending, actor=request.user, reminder=True)
-    messages.success(request, f"Sent {sent} reminders.")
-    return redirect(reverse("surveys:invitation_list", args=[diagnostic.slug]))
 
 
 # Access and privacy ----------------------------------------------------------------------
