@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "axes",
     "preconditions",
     "surveys",
+    "actions",
     "reports",
 ]
 
