@@ -7,6 +7,7 @@ import datetime
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
+from django.utils import timezone
 
 from config.forms import AutoDirSelect, GDSForm
 from preconditions.models import Precondition
@@ -106,7 +107,7 @@ class ActionForm(GDSForm):
             "lead_name",
             "lead_email",
             Field.checkbox("remind_lead", small=True),
-            Field("due_on", legend_size=Size.SMALL),
+            Field("due_on", context={"legend_size": Size.for_legend(Size.SMALL)}),
             Button("submit", self.submit_label),
         )
 
@@ -128,10 +129,9 @@ class ActionForm(GDSForm):
 
     def clean_due_on(self) -> datetime.date:
         due_on = self.cleaned_data["due_on"]
-        start = (self.diagnostic.created_at - datetime.timedelta(days=366)).date()
-        if due_on < start:
-            raise forms.ValidationError("The due date must be after the round began")
-        if due_on.year > datetime.date.today().year + MAX_YEARS_AHEAD:
+        if due_on < timezone.localdate(self.diagnostic.created_at):
+            raise forms.ValidationError("The due date must be on or after the day the round began")
+        if due_on.year > timezone.localdate().year + MAX_YEARS_AHEAD:
             raise forms.ValidationError(
                 f"The due date must be within {MAX_YEARS_AHEAD} years from now"
             )
