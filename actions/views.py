@@ -116,6 +116,7 @@ def plan_print(request: HttpRequest, slug: str) -> HttpResponse:
 def plan_csv(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic, _, _ = plan_for_reader(request, slug)
     buffer = io.StringIO()
+    buffer.write("\ufeff")  # a byte-order mark, so Excel reads UTF-8 (as the reports' CSV)
     writer = csv.writer(buffer)
     writer.writerows(action_plan_csv_rows(diagnostic, today=rules.today()))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

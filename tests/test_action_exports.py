@@ -56,7 +56,8 @@ def test_the_csv_download_is_an_attachment(world):
     response = client.get(reverse("actions:csv", args=[world.diagnostic.slug]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == CSV_HEADER and rows[1][3] == "Register"
 
 
