@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "preconditions",
     "surveys",
+    "actions",
     "reports",
     # Not product code: `manage.py seed_demo` (the Northbridge demo). No product app imports it.
     "demo",

@@ -12,6 +12,7 @@ a page that needs an account, a redirect to the sign-in page.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 import pytest
@@ -19,6 +20,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from actions.models import Action, ActionPlanSettings, Status
 from outbox.models import EmailBatch
 from reports.releases import release_publish
 from surveys.importing import parse_import_file
@@ -123,6 +125,18 @@ MATRIX: dict[str, Route] = {
     "reports:export": Route(READERS_X, args="diagnostic,format"),
     "reports:evidence": Route(FACILITATOR_X, args="diagnostic"),
     "reports:release_publish": Route(FACILITATOR_X, args="diagnostic", method="post", ok=302),
+    # Action plans (the world's round lets steering members propose and update status,
+    # and has published its partner summary; tests/test_action_views.py covers the rest).
+    "actions:plan": Route(READERS_X, args="diagnostic"),
+    "actions:print": Route(READERS_X, args="diagnostic"),
+    "actions:csv": Route(READERS_X, args="diagnostic"),
+    "actions:settings": Route(FACILITATOR_X, args="diagnostic"),
+    "actions:create": Route(READERS_X, args="diagnostic"),
+    "actions:detail": Route(READERS_X, args="diagnostic,action"),
+    "actions:edit": Route(FACILITATOR_X, args="diagnostic,action"),
+    "actions:accept": Route(FACILITATOR_X, args="diagnostic,proposed_action"),
+    "actions:status": Route(READERS_X, args="diagnostic,action"),
+    "actions:partner_summary": Route(PARTNER_X, args="invitation"),
 }
 
 
@@ -171,8 +185,29 @@ def world(framework):
             b"R1,Council,public,manager,Homelessness,A,3,\n",
         ),
     )
+    ActionPlanSettings.objects.create(
+        diagnostic=diagnostic,
+        steering_may_propose=True,
+        steering_may_update_status=True,
+        partner_summary_published_at=diagnostic.created_at,
+    )
+    action, proposed_action = (
+        Action.objects.create(
+            diagnostic=diagnostic,
+            system=system,
+            precondition=diagnostic.framework.preconditions.get(code="H"),
+            title=title,
+            description="Run a shared risk workshop.",
+            lead_organisation=organisation,
+            due_on=datetime.date(2030, 1, 1),
+            status=status,
+        )
+        for title, status in (("Risk workshop", Status.PLANNED), ("Pilot", Status.PROPOSED))
+    )
     batch = EmailBatch.objects.create(diagnostic=diagnostic, kind="invitation")
     return {
+        "action": action.public_id,
+        "proposed_action": proposed_action.public_id,
         "email_batch": batch.public_id,
         "users": {
             "steering_x": steering_x,

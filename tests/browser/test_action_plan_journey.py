@@ -1,0 +1,142 @@
+"""Issue 13's journey, the parts that live in the actions app: a steering member proposes
+an action from the action plan's "Propose an action" link beside a pre-condition, the
+facilitator accepts it and marks it in progress with a dated note, and creates one of
+their own through the GOV.UK date input (an error first, then corrected).
+
+The report's "Plan an action" links and the next round's review are wired into reports/
+at merge; their browser steps belong to the report's journey then. Every page is checked
+with axe as the journey goes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from actions.models import Action, ActionEvent, ActionPlanSettings, Status
+from surveys.models import Diagnostic
+
+from ..factories import make_diagnostic, make_organisation, make_place, make_system, make_user
+from .support import run_axe, sign_in
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def round_(live_framework) -> Diagnostic:
+    facilitator = make_user("fran")
+    steering = make_user("sam")
+    place = make_place("Eastport", facilitators=[facilitator])
+    system = make_system(place, "Homelessness and housing")
+    make_organisation(place, "public", "Eastport City Council")
+    make_organisation(place, "voluntary", "Eastport Night Shelter")
+    diagnostic = make_diagnostic(
+        place, live_framework, systems=[system], status="closed", title="Eastport 2026"
+    )
+    diagnostic.steering_members.add(steering)
+    ActionPlanSettings.objects.create(diagnostic=diagnostic, steering_may_propose=True)
+    return diagnostic
+
+
+def fill_date(page: Page, day: str, month: str, year: str) -> None:
+    group = page.get_by_role("group", name="Due date")
+    group.get_by_label("Day").fill(day)
+    group.get_by_label("Month").fill(month)
+    group.get_by_label("Year").fill(year)
+
+
+def test_steering_proposes_facilitator_accepts_and_starts(browsing, round_):
+    slug = round_.slug
+
+    # A steering member proposes an action beside H in homelessness.
+    steering = browsing.new_page()
+    sign_in(steering, "sam", PASSWORD)
+    steering.goto(f"/actions/{slug}/")
+    expect(steering.get_by_role("heading", name="Action plan", level=1)).to_be_visible()
+    run_axe(steering, "action plan, empty (steering)")
+    steering.get_by_role("link", name="Propose an action for H in Homelessness and housing").click()
+    expect(steering.get_by_role("heading", name="Propose an action")).to_be_visible()
+    expect(steering.get_by_label("Pre-condition")).to_have_value(
+        str(round_.framework.preconditions.get(code="H").pk)
+    )
+    run_axe(steering, "propose an action")
+    steering.get_by_label("Title").fill("A shared risk panel for hostel placements")
+    steering.get_by_label("What will be done").fill(
+        "Meet fortnightly to agree placements others have turned away."
+    )
+    steering.get_by_label("Lead organisation").select_option(label="Eastport Night Shelter")
+    fill_date(steering, "30", "9", "2030")
+    steering.get_by_role("button", name="Propose action").click()
+    expect(
+        steering.get_by_text("Proposed the action: a facilitator will review it.")
+    ).to_be_visible()
+    expect(steering.locator(".govuk-tag", has_text="Proposed")).to_be_visible()
+    run_axe(steering, "proposed action (steering)")
+    proposal = Action.objects.get()
+    assert proposal.status == Status.PROPOSED
+
+    # The facilitator accepts it and marks it in progress.
+    facilitator = browsing.new_page()
+    sign_in(facilitator, "fran", PASSWORD)
+    facilitator.goto(f"/actions/{slug}/")
+    summary = facilitator.locator(".app-action-summary")
+    expect(summary).to_contain_text("Proposed, waiting for a facilitator")
+    facilitator.get_by_role("link", name="A shared risk panel for hostel placements").click()
+    facilitator.get_by_role("link", name="Accept onto the plan").click()
+    run_axe(facilitator, "accept a proposal")
+    facilitator.get_by_label("Note (optional)").fill("Agreed at the steering group.")
+    facilitator.get_by_role("button", name="Accept onto the plan").click()
+    expect(facilitator.locator(".govuk-tag", has_text="Planned")).to_be_visible()
+
+    facilitator.get_by_role("link", name="Update the status").click()
+    run_axe(facilitator, "update the status")
+    facilitator.get_by_role("button", name="Save status").click()  # nothing chosen
+    expect(facilitator.locator(".govuk-error-summary")).to_be_focused()
+    expect(facilitator.locator(".govuk-error-summary")).to_contain_text("Select the new status")
+    run_axe(facilitator, "update the status, with errors")
+    facilitator.get_by_label("In progress").check()
+    facilitator.get_by_label("Note").fill("First panel booked for 3 October.")
+    facilitator.get_by_role("button", name="Save status").click()
+    expect(facilitator.get_by_text("The action is now in progress.")).to_be_visible()
+    expect(facilitator.locator(".app-action-history")).to_contain_text(
+        "First panel booked for 3 October."
+    )
+    run_axe(facilitator, "action in progress (facilitator)")
+    proposal.refresh_from_db()
+    assert proposal.status == Status.IN_PROGRESS
+    assert list(proposal.events.values_list("kind", flat=True)) == [
+        "proposed",
+        "accepted",
+        "status_changed",
+    ]
+
+    # The steering member sees it in progress on the plan.
+    steering.goto(f"/actions/{slug}/")
+    row = steering.locator("tr", has_text="A shared risk panel for hostel placements")
+    expect(row.locator(".govuk-tag")).to_have_text("In progress")
+
+    # The facilitator plans one of their own; an impossible date is caught first.
+    facilitator.goto(f"/actions/{slug}/")
+    facilitator.get_by_role("link", name="Plan an action", exact=True).click()
+    facilitator.get_by_label("System").select_option(label="Homelessness and housing")
+    facilitator.get_by_label("Pre-condition").select_option(label="E. Trusted partners")
+    facilitator.get_by_label("Title").fill("One contract with shared outcomes")
+    facilitator.get_by_label("What will be done").fill("Commission the providers jointly.")
+    facilitator.get_by_label("Lead organisation").select_option(label="Eastport City Council")
+    fill_date(facilitator, "31", "2", "2030")
+    facilitator.get_by_role("button", name="Add to the plan").click()
+    error_summary = facilitator.locator(".govuk-error-summary")
+    expect(error_summary).to_be_focused()
+    expect(error_summary).to_contain_text("The due date must be a real date")
+    run_axe(facilitator, "plan an action, with errors")
+    fill_date(facilitator, "28", "2", "2030")
+    facilitator.get_by_role("button", name="Add to the plan").click()
+    facilitator.wait_for_url(re.compile(r"/actions/.+/a/\w+/$"))
+    expect(facilitator.get_by_text("Added the action to the plan.")).to_be_visible()
+    created = Action.objects.get(title="One contract with shared outcomes")
+    assert created.status == Status.PLANNED and str(created.due_on) == "2030-02-28"
+    assert ActionEvent.objects.filter(action=created, kind="created").exists()
