@@ -33,8 +33,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from demo.actions import seed_demo_actions
 from preconditions.models import Framework, Precondition
 from reports import narrative
+from reports.models import Release
+from reports.releases import release_publish
 from surveys.invitations import invitation_create
 from surveys.models import (
     AuditEvent,
@@ -957,6 +960,11 @@ def _build(framework: Framework, users: Mapping[str, User], now: datetime) -> Pl
                 )
             )
     AuditEvent.objects.bulk_create(events)
+    # What readers see is released, never live (docs/reports.md): the closed round has its
+    # final release, the open one an interim release, as a facilitator would publish.
+    release_publish(diagnostic=previous, kind=Release.Kind.FINAL, actor=facilitator)
+    release_publish(diagnostic=current, kind=Release.Kind.INTERIM, actor=facilitator)
+    seed_demo_actions(previous, current)
     return place
 
 
