@@ -33,9 +33,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from outbox.messages import compose
+from outbox.models import Kind
 from surveys import confidentiality
 from surveys.importing import import_run, parse_import_file, pending_import_create
-from surveys.invitations import _invitation_email_body, invitation_token
+from surveys.invitations import invitation_token
 from surveys.models import Diagnostic, Invitation
 
 from .factories import (
@@ -302,16 +304,11 @@ SURFACES: dict[str, Surface] = {
     "surveys:diagnostic_access": Surface(_d),
     "surveys:diagnostic_audit": Surface(_d),
     "surveys:diagnostic_erase": Surface(_d),
-    "surveys:diagnostic_evidence": Surface(
-        lambda w: [{"slug": w.diagnostic.slug}], queries=("?system=" + "{system}",)
-    ),
     "surveys:invitation_list": Surface(_d),
     "surveys:invitation_create": Surface(_d),
     "surveys:invitation_bulk": Surface(_d),
-    "surveys:invitation_remind": Surface(_d),
     "surveys:invitation_detail": Surface(_invitations),
     "surveys:invitation_answers": Surface(_invitations),
-    "surveys:invitation_send": Surface(_invitations),
     "surveys:invitation_renew": Surface(_invitations),
     "surveys:invitation_revoke": Surface(_invitations),
     "surveys:import_upload": Surface(_d),
@@ -330,6 +327,28 @@ SURFACES: dict[str, Surface] = {
         lambda w: [{"slug": d["slug"], "system_slug": w.system_slug} for d in _d(w)]
     ),
     "reports:pdf": Surface(lambda w: [{"slug": w.diagnostic.slug}]),
+    "reports:evidence": Surface(
+        lambda w: [{"slug": w.diagnostic.slug}], queries=("", "?system=" + "{system}")
+    ),
+    "reports:release_publish": Surface(None),  # a POST: publishes, shows nothing
+    # E-mail: pages about sending, with names and addresses but never an answer.
+    "outbox:send": Surface(_d),
+    "outbox:remind": Surface(_d),
+    "outbox:schedule": Surface(_d),
+    "outbox:batch": Surface(None),  # a batch's progress: counts of e-mails only
+    "outbox:batch_status": Surface(None),
+    # Action plans hold no respondent data (they are checked never to name an invitee).
+    "actions:plan": Surface(_d),
+    "actions:print": Surface(_d),
+    "actions:csv": Surface(_d),
+    "actions:settings": Surface(_d),
+    # Lists the place's organisations as possible leads, never beside an answer.
+    "actions:create": Surface(None),
+    "actions:detail": Surface(None),
+    "actions:edit": Surface(None),
+    "actions:accept": Surface(None),
+    "actions:status": Surface(None),
+    "actions:partner_summary": Surface(None),
     "reports:export": Surface(
         lambda w: [{**d, "fmt": fmt} for d in _d(w) for fmt in ("json", "csv", "xlsx")],
         queries=("", "?kind=summary"),
@@ -531,7 +550,7 @@ def test_partners_read_the_promise_wherever_they_answer(world):
     public_id = world.partner.invitation.public_id
     landing = pages[reverse("surveys:partner_landing", args=[public_id])]
     review = pages[reverse("surveys:partner_review", args=[public_id, world.system_slug])]
-    email = _invitation_email_body(world.partner.invitation, reminder=False)
+    email = compose(kind=Kind.INVITATION, invitation=world.partner.invitation).text
     for sentence in sentences:
         assert sentence in landing
         assert sentence in review

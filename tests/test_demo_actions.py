@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from surveys.demo import CURRENT_TITLE, PREVIOUS_TITLE, demo_seed
 
 from actions.models import Action, Status
 from actions.review import REVIEW_CAVEAT, MedianChange, previous_round_actions, review_sentences
 from demo.actions import DEMO_ACTIONS, seed_demo_actions
+from demo.northbridge import CURRENT_TITLE, PREVIOUS_TITLE, demo_seed
 from surveys.models import Diagnostic
 
 
