@@ -35,6 +35,8 @@ from django.utils import timezone
 
 from outbox.messages import compose
 from outbox.models import Kind
+from reports.models import Release
+from reports.releases import release_publish
 from surveys import confidentiality
 from surveys.importing import import_run, parse_import_file, pending_import_create
 from surveys.invitations import invitation_token
@@ -178,6 +180,10 @@ def _build(framework, attribution: str, evidence: str) -> World:
             invitation=invitation,
         )
         respondents.append(Respondent(name, old_org.name, marker, invitation))
+    # Readers see released figures (docs/reports.md): the facilitator has published an
+    # interim release of this round, and the closed round has its final one.
+    release_publish(diagnostic=previous, kind=Release.Kind.FINAL, actor=facilitator)
+    release_publish(diagnostic=diagnostic, kind=Release.Kind.INTERIM, actor=facilitator)
     return World(
         diagnostic=diagnostic,
         previous=previous,
