@@ -18,6 +18,14 @@ SIGNED_IN_AT = "staff_signed_in_at"
 LAST_SEEN_AT = "staff_last_seen_at"
 # Only note activity this often, so that browsing is not a session write per request.
 LAST_SEEN_RESOLUTION = 60  # seconds
+# Partners' pages (surveys/urls.py: the link, then the pages under its public id). Their
+# views answer 503 by themselves when the database is down, so nothing here may read the
+# session or the user for them first; and partners have no account to time out.
+PARTNER_PATH_PREFIXES = ("/i/", "/respond/")
+
+
+def is_partner_path(request: HttpRequest) -> bool:
+    return request.path_info.startswith(PARTNER_PATH_PREFIXES)
 
 
 class NoStoreMiddleware:
@@ -32,7 +40,11 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.user.is_authenticated or not request.session.is_empty():
+        if (
+            is_partner_path(request)
+            or request.user.is_authenticated
+            or not request.session.is_empty()
+        ):
             add_never_cache_headers(response)
         return response
 
@@ -48,7 +60,7 @@ class StaffSessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if not is_partner_path(request) and request.user.is_authenticated:
             expired = self._expired(request)
             if expired:
                 logout(request)
