@@ -105,7 +105,10 @@ def diagnostic(framework, monkeypatch):
     )
     place = make_place()
     system = make_system(place, "Homelessness")
-    diagnostic = make_diagnostic(place, framework, systems=[system], min_group_size=3)
+    # Attributed: the command may then export live figures with names (the widest output).
+    diagnostic = make_diagnostic(
+        place, framework, systems=[system], min_group_size=3, attribution="attributed"
+    )
     council = make_organisation(place, "public", name="Council;=cmd|' /C calc'!A0")
     make_response(diagnostic, system, {"A": 4}, organisation=council, evidence={"A": ATTACK})
     return diagnostic
@@ -119,6 +122,7 @@ def test_the_export_command_writes_no_formula_for_any_separator(diagnostic, sepa
         diagnostic.slug,
         "--format",
         "csv",
+        "--live",
         "--include-names",
         "--output",
         str(output),
@@ -131,6 +135,6 @@ def test_the_export_command_writes_no_formula_for_any_separator(diagnostic, sepa
 
 def test_the_export_command_neutralises_standard_output_too(diagnostic):
     out = io.StringIO()
-    call_command("export_results", diagnostic.slug, "--format", "csv", stdout=out)
+    call_command("export_results", diagnostic.slug, "--format", "csv", "--live", stdout=out)
     assert "Good work;'=cmd" in out.getvalue()
     assert not formula_cells(out.getvalue(), ";"), out.getvalue()
