@@ -16,11 +16,13 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str | None:
     """The address of the client as the outermost trusted proxy saw it; ``REMOTE_ADDR``
     with no proxies trusted (the default) or when the header is missing, too short or
-    not an address (a request that did not come through every proxy)."""
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    not an address (a request that did not come through every proxy). None when there is
+    no address at all (a request made inside the process): django-axes stores the address
+    in an IP column, which PostgreSQL checks, so a placeholder word would be an error."""
+    remote = _address(request.META.get("REMOTE_ADDR") or "")
     count = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote

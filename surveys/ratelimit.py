@@ -12,7 +12,7 @@ BAD_TOKEN_WINDOW_SECONDS = 60
 
 
 def _key(request: HttpRequest) -> str:
-    return f"bad-token:{client_address(request)}"
+    return f"bad-token:{client_address(request) or 'unknown'}"
 
 
 def bad_token_limit_reached(request: HttpRequest) -> bool:

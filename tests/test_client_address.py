@@ -87,3 +87,15 @@ def test_one_clients_wrong_passwords_do_not_lock_the_user_out_elsewhere(client, 
     fran = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
     signed_in = client.post(reverse("login"), {"username": "fran", "password": PASSWORD}, **fran)
     assert signed_in.status_code == 302
+
+
+def test_a_request_without_an_address_has_none(rf, settings):
+    """A request made inside the process (the test client's force_login, a management
+    command) has no REMOTE_ADDR: None, never a word that PostgreSQL's inet column refuses."""
+    from config.proxies import client_address
+
+    request = rf.get("/")
+    del request.META["REMOTE_ADDR"]
+    assert client_address(request) is None
+    request.META["REMOTE_ADDR"] = "not an address"
+    assert client_address(request) is None

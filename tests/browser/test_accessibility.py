@@ -250,14 +250,20 @@ def test_form_errors_are_announced_and_lead_to_their_fields(demo, page_desktop):
     assert assert_errors_announced(page, "add an organisation", 2) == ["id_name", "id_sector"]
 
     page.goto(reverse("surveys:diagnostic_create", args=[place]))
-    page.get_by_label("Opens on (optional)").fill("2026-05-01")
-    page.get_by_label("Closes on (optional)").fill("2026-04-01")
+    # GOV.UK date inputs: day, month and year boxes.
+    for field, (day, month, year) in (
+        ("opens_on", ("1", "5", "2026")),
+        ("closes_on", ("1", "4", "2026")),
+    ):
+        page.locator(f"#id_{field}_0").fill(day)
+        page.locator(f"#id_{field}_1").fill(month)
+        page.locator(f"#id_{field}_2").fill(year)
     page.get_by_label("Smallest group shown in any breakdown").fill("2")
     submit(page, "Save diagnostic")
     assert assert_errors_announced(page, "create a diagnostic", 4) == [
         "id_title",
         "id_systems",
-        "id_closes_on",
+        "id_closes_on_0",
         "id_min_group_size",
     ]
 
