@@ -201,9 +201,12 @@ def assert_errors_announced(
         assert page.locator(f"[id='{href[1:]}']").count() == 1, f"{label}: no field {href}"
         if not at_field:
             continue
-        # Each field shows its own message too.
+        # Each field shows its own message too: in its form group (for a date, the
+        # group around its day, month and year boxes, each of which has a group of its own).
         group = page.locator(f"[id='{href[1:]}']").locator(
-            "xpath=ancestor::*[contains(@class, 'govuk-form-group')][1]"
+            "xpath=ancestor::*[contains(@class, 'govuk-form-group')]"
+            "[not(contains(@class, 'govuk-date-input__item'))]"
+            "[not(parent::*[contains(@class, 'govuk-date-input__item')])][1]"
         )
         expect(group.locator(".govuk-error-message").first).to_be_visible()
     for i, field_id in enumerate(ids):
