@@ -18,7 +18,7 @@ PROXY = "10.0.0.2"  # what REMOTE_ADDR is for every request through the proxy
 PASSWORD = "correct horse battery staple"
 
 
-def address(forwarded: str | None, *, remote: str = PROXY) -> str:
+def address(forwarded: str | None, *, remote: str = PROXY) -> str | None:
     request = RequestFactory().get("/", REMOTE_ADDR=remote)
     if forwarded is not None:
         request.META["HTTP_X_FORWARDED_FOR"] = forwarded
