@@ -31,6 +31,7 @@ from .models import (
     PendingBulkInvitation,
     System,
 )
+from .textfiles import decode_spreadsheet_text, delimiter_of
 from .vocabulary import role_from_text, sector_from_text
 
 MAX_ROWS = 5_000
@@ -47,25 +48,10 @@ class BulkInputError(Exception):
 
 
 def decode_upload(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        try:
-            return content.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "cp1252"):  # cp1252: older Excel's "CSV" on Windows
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise BulkInputError("The file's text encoding could not be read. Save it as 'CSV UTF-8'.")
-
-
-def delimiter_of(text: str) -> str:
-    """Tab (pasted from a spreadsheet), semicolon or comma, judged by the header line."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first_line.count(d) for d in ("\t", ";", ",")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    text = decode_spreadsheet_text(content)
+    if text is None:
+        raise BulkInputError("The file's text encoding could not be read. Save it as 'CSV UTF-8'.")
+    return text
 
 
 def _single_line(value: str) -> str:
@@ -75,7 +61,8 @@ def _single_line(value: str) -> str:
 def parse_rows(text: str) -> tuple[list[dict[str, str]], str]:
     """Rows keyed by column name (plus ``line``), and the delimiter found."""
     text = _CONTROL_CHARACTERS.sub("", text.lstrip("\ufeff"))
-    delimiter = delimiter_of(text)
+    # Tab first: a list pasted from a spreadsheet.
+    delimiter = delimiter_of(text, candidates=("\t", ";", ","))
     # newline="": a quoted cell may hold a line break, and a lone \r ends a line.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     positions: dict[str, int] | None = None

@@ -51,6 +51,7 @@ from .models import (
     Sector,
     System,
 )
+from .textfiles import decode_spreadsheet_text, delimiter_of
 from .vocabulary import role_from_text, sector_from_text
 
 COLUMNS = (
@@ -192,35 +193,19 @@ def _column_positions(header: list[str]) -> dict[str, int]:
 
 
 def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        try:
-            return content.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "cp1252"):  # cp1252: older Excel's "CSV" on Windows
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(
-        "The file's text encoding could not be read. Save it as 'CSV UTF-8' and try again."
-    )
-
-
-def _delimiter(text: str) -> str:
-    """Comma, semicolon (spreadsheets in many European locales) or tab, judged by the
-    header line, which holds only column names."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    text = decode_spreadsheet_text(content)
+    if text is None:
+        raise ImportFileError(
+            "The file's text encoding could not be read. Save it as 'CSV UTF-8' and try again."
+        )
+    return text
 
 
 def _csv_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
     if content.startswith(b"PK\x03\x04"):
         raise ImportFileError("The file is an Excel workbook: name it .xlsx, or save it as CSV.")
     text = _decode(content)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
     try:
         # Records, not lines: a quoted cell may span lines but is still one spreadsheet row.
         yield from enumerate(reader, start=1)
