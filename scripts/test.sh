@@ -9,6 +9,8 @@
 #      tests/conftest.py): the server in DATABASE_URL if it names one, otherwise a
 #      throwaway cluster started here and stopped on exit.
 # Hypothesis runs its quick `dev` profile unless HYPOTHESIS_PROFILE says otherwise (CI: `ci`).
+# pytest runs on every core (pytest-xdist, one worker a core); PYTEST_WORKERS=0 runs in one
+# process, e.g. to debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-dev}
 ./scripts/system-packages.sh
 make --no-print-directory venv PYTHON="$PYTHON"
 PY=.venv/bin/python
+WORKERS=${PYTEST_WORKERS:-auto}
 
 echo "== ruff"
 $PY -m ruff check .
@@ -34,7 +37,7 @@ DEBUG=0 SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=
   $PY manage.py check --deploy --fail-level WARNING
 
 echo "== tests on SQLite"
-env -u DATABASE_URL $PY -m pytest -m "not postgres" "$@"
+env -u DATABASE_URL $PY -m pytest -n "$WORKERS" -m "not postgres" "$@"
 
 pg_dir=""
 # An `if`, not `&&`: the trap's last status would otherwise become the script's.
@@ -46,4 +49,4 @@ if [[ "$database_url" != postgres* ]]; then
   database_url=$(./scripts/postgres.sh start "$pg_dir" "${PG_TEST_PORT:-5439}" | tail -n 1)
 fi
 echo "== tests on PostgreSQL ($database_url): database-dependent tests and a smoke of the rest"
-DATABASE_URL="$database_url" $PY -m pytest -m "postgres or db_dependent or smoke" "$@"
+DATABASE_URL="$database_url" $PY -m pytest -n "$WORKERS" -m "postgres or db_dependent or smoke" "$@"
