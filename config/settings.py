@@ -238,6 +238,8 @@ EMAIL_RETRY_DELAYS = [int(s) for s in env_list("EMAIL_RETRY_DELAYS", "60,120,300
 # Background work (sending e-mail) on Django's Tasks API: the django-tasks backport with
 # its database backend, run by `manage.py db_worker` (see README, "Deployment").
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Finished task results older than this are deleted by `manage.py outbox_tick`.
+TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 14)
 
 # Forms: GOV.UK Design System patterns through crispy-forms-gds.
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]

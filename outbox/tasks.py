@@ -55,7 +55,7 @@ def next_pending_time(now: datetime | None = None) -> datetime | None:
     return min(candidates) if candidates else None
 
 
-def _uses_database_backend() -> bool:
+def uses_database_backend() -> bool:
     from django_tasks_db.backend import DatabaseBackend
 
     return isinstance(task_backends["default"], DatabaseBackend)
@@ -65,7 +65,7 @@ def schedule_followup() -> None:
     when = next_pending_time()
     if when is None:
         return
-    if _uses_database_backend():
+    if uses_database_backend():
         from django_tasks_db.models import DBTaskResult
 
         # One waiting delivery task that runs soon enough is all that is needed.
@@ -80,7 +80,7 @@ def schedule_followup() -> None:
 
 def worker_seems_missing(now: datetime | None = None) -> bool:
     """True when delivery tasks have waited more than a minute: no worker is running."""
-    if not _uses_database_backend():
+    if not uses_database_backend():
         return False
     from django_tasks_db.models import DBTaskResult
 
@@ -99,7 +99,7 @@ def rescue_stalled() -> bool:
     """Queue a delivery task if messages wait but no task will send them (the worker that
     had them was killed, or none ran). Called by ``manage.py outbox_tick``."""
     if OutboxEmail.objects.due().exists():
-        if _uses_database_backend():
+        if uses_database_backend():
             from django_tasks_db.models import DBTaskResult
 
             ready = DBTaskResult.objects.ready().filter(task_path=deliver_outbox.module_path)

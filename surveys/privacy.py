@@ -3,11 +3,25 @@ managing who has access, both with an audit record."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from .models import AuditEvent, Diagnostic, Invitation, PendingImport, Response
+
+
+# Called inside the erasure's transaction: apps that keep copies of partners' personal data
+# (the outbox keeps recipients) register here, so surveys never imports them. A hook that
+# raises stops the erasure.
+ERASE_HOOKS: list[Callable[..., None]] = []
+
+
+def register_erase_hook(hook: Callable[..., None]) -> None:
+    """Call ``hook(diagnostic=...)`` whenever a diagnostic's personal data is erased."""
+    if hook not in ERASE_HOOKS:
+        ERASE_HOOKS.append(hook)
 
 
 def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
@@ -19,6 +33,8 @@ def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
             name="", email="", token_hash=None, revoked_at=timezone.now()
         )
         Response.objects.filter(diagnostic=diagnostic).update(respondent_label="", invitation=None)
+        for hook in ERASE_HOOKS:
+            hook(diagnostic=diagnostic)
         # Uploaded files waiting for confirmation hold names and evidence too.
         PendingImport.objects.filter(diagnostic=diagnostic).delete()
         diagnostic.personal_data_erased_at = timezone.now()
