@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from .models import AuditEvent, Diagnostic, Invitation, PendingImport, Response
 
-
 # Called inside the erasure's transaction: apps that keep copies of partners' personal data
 # (the outbox keeps recipients) register here, so surveys never imports them. A hook that
 # raises stops the erasure.
