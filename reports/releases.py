@@ -530,7 +530,8 @@ def release_publish(*, diagnostic: Diagnostic, kind: str, actor) -> Release:
                 k=k,
                 against=release.number,
             )
-        summary, hidden = snapshot.summary, []
+        summary = snapshot.summary
+        hidden: list[str] = []
         if kind == Release.Kind.INTERIM:
             if earlier and _contributions(earlier[-1].contributions) == snapshot.contributions:
                 raise ReleaseRefused([f"Nothing has changed since release {earlier[-1].number}."])
