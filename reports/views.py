@@ -416,7 +416,7 @@ def report_export(
     rows = None
     if row_by_row and reader.release is not None:
         rows = releases.release_rows(reader.release)
-    label = None if reader.release is None else summary.release.label  # type: ignore[union-attr]
+    label = None if summary.release is None else summary.release.label
     if fmt == "json":
         response: HttpResponse | StreamingHttpResponse = JsonResponse(
             exports.export_json(diagnostic, summary), json_dumps_params={"ensure_ascii": False}
