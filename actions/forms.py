@@ -9,7 +9,7 @@ from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
 from django.utils import timezone
 
-from config.forms import AutoDirSelect, GDSForm
+from config.forms import AutoDirSelect, GDSForm, typed_field
 from preconditions.models import Precondition
 from surveys.models import Diagnostic, Organisation, System
 
@@ -88,9 +88,11 @@ class ActionForm(GDSForm):
         super().__init__(*args, **kwargs)
         self.diagnostic = diagnostic
         self.submit_label = submit_label or self.submit_label
-        self.fields["system"].queryset = diagnostic.systems.all()
-        self.fields["precondition"].queryset = diagnostic.framework.preconditions.all()
-        self.fields["lead_organisation"].queryset = diagnostic.place.organisations.all()
+        typed_field(self, "system", forms.ModelChoiceField).queryset = diagnostic.systems.all()
+        precondition = typed_field(self, "precondition", forms.ModelChoiceField)
+        precondition.queryset = diagnostic.framework.preconditions.all()
+        lead = typed_field(self, "lead_organisation", forms.ModelChoiceField)
+        lead.queryset = diagnostic.place.organisations.all()
         self.fields["system"].error_messages["required"] = "Choose a system"
         self.fields["precondition"].error_messages["required"] = "Choose a pre-condition"
         self.fields["lead_organisation"].error_messages["required"] = "Choose a lead organisation"
@@ -158,7 +160,7 @@ class StatusForm(GDSForm):
     def __init__(self, *args, statuses: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(Status.choices)
-        self.fields["status"].choices = [(s, labels[s]) for s in statuses]
+        typed_field(self, "status", forms.ChoiceField).choices = [(s, labels[s]) for s in statuses]
         self.fields["status"].error_messages["required"] = "Select the new status"
         self.fields["note"].error_messages["required"] = "Enter a note about the change"
         self.helper.layout = Layout(
@@ -217,8 +219,14 @@ class PlanFilterForm(forms.Form):
 
     def __init__(self, *args, organisations: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "Any status"), *Status.choices]
-        self.fields["organisation"].choices = [("", "Any organisation"), *organisations]
+        typed_field(self, "status", forms.ChoiceField).choices = [
+            ("", "Any status"),
+            *Status.choices,
+        ]
+        typed_field(self, "organisation", forms.ChoiceField).choices = [
+            ("", "Any organisation"),
+            *organisations,
+        ]
 
     def filters(self) -> dict:
         """The valid filters; a field with an unknown value filters nothing."""

@@ -58,9 +58,9 @@ def _grouped(diagnostic, actions: list[Action]) -> list[SystemGroup]:
             rows.append(row)
         groups.append(SystemGroup(system=system, preconditions=rows))
     for action in actions:
-        row = by_key.get((action.system_id, action.precondition_id))
-        if row is not None:
-            row.actions.append(action)
+        group = by_key.get((action.system_id, action.precondition_id))
+        if group is not None:
+            group.actions.append(action)
     return groups
 
 

@@ -56,7 +56,7 @@ def _round(count: int, label: str):
     """A facilitator and an open round with ``count`` e-mailable invitations."""
     from django.contrib.auth import get_user_model
 
-    from preconditions.models import Framework
+    from preconditions.framework import framework_default
     from surveys.invitations import invitation_create
     from surveys.models import Diagnostic, Organisation, Place, System
 
@@ -71,7 +71,7 @@ def _round(count: int, label: str):
         slug=f"mail-{tag}",
         title="Mail benchmark",
         status="open",
-        framework=Framework.objects.first(),
+        framework=framework_default(),
     )
     diagnostic.systems.set([system])
     for n in range(count):

@@ -21,8 +21,16 @@ import sys
 import time
 import zipfile
 
-COLUMNS = ("respondent", "organisation", "sector", "role", "system", "precondition", "rating")
-COLUMNS += ("evidence",)
+COLUMNS = (
+    "respondent",
+    "organisation",
+    "sector",
+    "role",
+    "system",
+    "precondition",
+    "rating",
+    "evidence",
+)
 
 _PARTS = {
     "[Content_Types].xml": (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Layout, Size
@@ -38,6 +39,19 @@ def prohibit_control_characters(value) -> None:
             "Enter this on one line, without tabs, line breaks or other control characters",
             code="control_characters",
         )
+
+
+_FieldT = TypeVar("_FieldT", bound=forms.Field)
+
+
+def typed_field(form: forms.BaseForm, name: str, kind: type[_FieldT]) -> _FieldT:
+    """``form.fields[name]`` as the class of field it is, to set its ``queryset`` or
+    ``choices`` (``fields`` holds plain ``Field`` for the type checker). Checked, not
+    cast: on a field of another class, setting them would silently do nothing."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name!r} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):

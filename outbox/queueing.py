@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
@@ -38,6 +39,30 @@ SKIP_REASONS = {
     "submitted": "they have submitted every system",
     "recent": "they were reminded in the last 24 hours",
 }
+
+
+# Why an invitation e-mail already there stops another: by the status of that e-mail.
+_SKIP_FOR_STATUS: dict[str, str] = {Status.SENT: "already_sent", Status.FAILED: "failed"}
+
+
+class _Candidate(TypedDict):
+    """An invitation as ``_plan`` reads it (one ``values()`` row)."""
+
+    pk: int
+    email: str
+    token_generation: int
+    revoked_at: datetime | None
+    sent_at: datetime | None
+    systems_count: int
+    submitted_count: int
+
+
+class _Reminded(TypedDict):
+    """The reminders of one invitation so far: manual ones, the latest, those waiting."""
+
+    manual: int
+    last: datetime | None
+    waiting: int
 
 
 @dataclass
@@ -66,7 +91,9 @@ class QueueResult:
         return text + "."
 
 
-def _candidates(diagnostic: Diagnostic, invitations: QuerySet[Invitation] | None) -> list[dict]:
+def _candidates(
+    diagnostic: Diagnostic, invitations: QuerySet[Invitation] | None
+) -> list[_Candidate]:
     queryset = invitations if invitations is not None else diagnostic.invitations.all()
     return list(
         queryset.filter(diagnostic=diagnostic)
@@ -99,18 +126,18 @@ def _plan(
     insist: bool,
     now: datetime,
     schedule: tuple[int, date] | None = None,
-) -> tuple[list[tuple[dict, str]], Counter]:
+) -> tuple[list[tuple[_Candidate, str]], Counter]:
     """(invitation, key) pairs to queue, and the skipped counts by reason."""
     rows = _candidates(diagnostic, invitations)
     skipped: Counter = Counter()
-    planned: list[tuple[dict, str]] = []
+    planned: list[tuple[_Candidate, str]] = []
     existing = OutboxEmail.objects.filter(diagnostic=diagnostic)
     if kind == Kind.INVITATION:
         statuses = dict(
             existing.filter(kind=Kind.INVITATION).values_list("idempotency_key", "status")
         )
     else:
-        reminders = {
+        reminders: dict[int, _Reminded] = {
             row["invitation_id"]: row
             for row in existing.filter(kind__in=REMINDER_KINDS)
             .values("invitation_id")
@@ -134,9 +161,7 @@ def _plan(
             key = f"invitation:{row['pk']}:gen{row['token_generation']}"
             status = statuses.get(key)
             if status is not None:
-                skipped[
-                    {Status.SENT: "already_sent", Status.FAILED: "failed"}.get(status, "waiting")
-                ] += 1
+                skipped[_SKIP_FOR_STATUS.get(status, "waiting")] += 1
                 continue
         else:
             if row["sent_at"] is None:
@@ -145,7 +170,7 @@ def _plan(
             if row["systems_count"] and row["submitted_count"] >= row["systems_count"]:
                 skipped["submitted"] += 1
                 continue
-            history = reminders.get(row["pk"], {"manual": 0, "last": None, "waiting": 0})
+            history: _Reminded = reminders.get(row["pk"], {"manual": 0, "last": None, "waiting": 0})
             if history["waiting"]:
                 skipped["waiting"] += 1
                 continue
@@ -155,6 +180,8 @@ def _plan(
             if kind == Kind.REMINDER:
                 key = f"reminder:{row['pk']}:{history['manual'] + 1}"
             else:
+                if schedule is None:
+                    raise ValueError("A scheduled reminder needs its schedule")
                 days, closes_on = schedule
                 key = f"scheduled-reminder:{row['pk']}:{days}:{closes_on:%Y-%m-%d}"
                 if key in keys:
@@ -297,21 +324,22 @@ def scheduled_reminders_queue(*, today: date | None = None) -> dict[str, int]:
         diagnostic__status=Diagnostic.Status.OPEN,
         diagnostic__closes_on__gt=today,
     ).select_related("diagnostic__place")
-    due: dict[int, ReminderSchedule] = {}
+    due: dict[int, tuple[ReminderSchedule, date]] = {}
     for schedule in schedules:
         diagnostic = schedule.diagnostic
-        if diagnostic.closes_on - timedelta(days=schedule.days_before) > today:
-            continue
+        closes_on = diagnostic.closes_on
+        if closes_on is None or closes_on - timedelta(days=schedule.days_before) > today:
+            continue  # (no closing date: the query leaves those out)
         current = due.get(diagnostic.pk)
-        if current is None or schedule.days_before < current.days_before:
-            due[diagnostic.pk] = schedule
-    for schedule in due.values():
+        if current is None or schedule.days_before < current[0].days_before:
+            due[diagnostic.pk] = (schedule, closes_on)
+    for schedule, closes_on in due.values():
         diagnostic = schedule.diagnostic
         result = emails_queue(
             diagnostic=diagnostic,
             kind=Kind.SCHEDULED_REMINDER,
             actor=None,
-            schedule=(schedule.days_before, diagnostic.closes_on),
+            schedule=(schedule.days_before, closes_on),
         )
         queued[diagnostic.slug] = result.queued
     return queued

@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from surveys.access import diagnostic_for_facilitator
+from surveys.access import diagnostic_for_facilitator, signed_in_user
 from surveys.models import Diagnostic, Invitation
 
 from .forms import RemindForm, ScheduleForm, SendForm
-from .messages import compose
+from .messages import Composed, compose
 from .models import EmailBatch, Kind, OutboxEmail, ReminderSchedule, Status
 from .queueing import batch_progress, emails_preview, emails_queue
 from .tasks import worker_seems_missing
@@ -31,7 +31,9 @@ def _scope(request: HttpRequest, diagnostic: Diagnostic) -> Invitation | None:
     return get_object_or_404(diagnostic.invitations, public_id=public_id)
 
 
-def _sample(diagnostic: Diagnostic, invitation_id: int | None, kind: str, request):
+def _sample(
+    diagnostic: Diagnostic, invitation_id: int | None, kind: str, request: HttpRequest
+) -> Composed | None:
     if invitation_id is None:
         return None
     invitation = Invitation.objects.select_related("diagnostic__place").get(pk=invitation_id)
@@ -39,7 +41,7 @@ def _sample(diagnostic: Diagnostic, invitation_id: int | None, kind: str, reques
         kind=kind,
         invitation=invitation,
         personal_message=request.POST.get("personal_message", ""),
-        reply_to=request.user.email,
+        reply_to=signed_in_user(request).email,
     )
 
 
@@ -50,10 +52,9 @@ def _queue_page(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
     preview = emails_preview(diagnostic=diagnostic, kind=kind, invitations=scope)
     recent = preview.skipped.get("recent", 0)
     reminder = kind == Kind.REMINDER
-    form_class = RemindForm if reminder else SendForm
-    extra = {"recent": recent} if reminder else {}
     # An empty POST (no personal message) is still a submission.
-    form = form_class(request.POST if request.method == "POST" else None, **extra)
+    data = request.POST if request.method == "POST" else None
+    form = RemindForm(data, recent=recent) if reminder else SendForm(data)
     if request.method == "POST" and form.is_valid():
         result = emails_queue(
             diagnostic=diagnostic,
@@ -61,10 +62,10 @@ def _queue_page(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
             actor=request.user,
             invitations=scope,
             personal_message=form.cleaned_data["personal_message"],
-            reply_to=request.user.email,
+            reply_to=signed_in_user(request).email,
             insist=bool(form.cleaned_data.get("insist")),
         )
-        if result.queued:
+        if result.queued and result.batch is not None:
             messages.success(request, result.summary())
             return redirect("outbox:batch", diagnostic.slug, result.batch.public_id)
         messages.error(request, result.summary())

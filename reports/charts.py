@@ -265,6 +265,11 @@ def series_offsets(count: int) -> list[float]:
     return [round((index - (count - 1) / 2) * step, 4) for index in range(count)]
 
 
+def _gap(high: float | None, low: float | None) -> float | None:
+    """``high - low`` for an error bar, or None where either end is hidden."""
+    return None if high is None or low is None else round(high - low, 4)
+
+
 def _overlay(preconditions: Sequence[PreconditionSummary], series: Sequence[Series]) -> dict:
     """A dot plot: a row per pre-condition, and in it a marker per series at its median
     with a bar across its middle half. Medians are mostly whole numbers, so on a shared
@@ -276,14 +281,8 @@ def _overlay(preconditions: Sequence[PreconditionSummary], series: Sequence[Seri
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         symbol = SERIES_SYMBOLS[index % len(SERIES_SYMBOLS)]
         medians = [_field(stats, "median") for stats in line.stats]
-        above = [
-            None if m is None or _field(st, "q3") is None else round(_field(st, "q3") - m, 4)
-            for m, st in zip(medians, line.stats, strict=True)
-        ]
-        below = [
-            None if m is None or _field(st, "q1") is None else round(m - _field(st, "q1"), 4)
-            for m, st in zip(medians, line.stats, strict=True)
-        ]
+        above = [_gap(_field(st, "q3"), m) for m, st in zip(medians, line.stats, strict=True)]
+        below = [_gap(m, _field(st, "q1")) for m, st in zip(medians, line.stats, strict=True)]
         data.append(
             {
                 "type": "scatter",

@@ -285,7 +285,8 @@ def _label_groups(diagnostic: Diagnostic) -> tuple[set[tuple[str, str]], set[tup
     """The (system name, sector) and (system name, role) groups with at least k
     submitted respondents: one query."""
     k = diagnostic.min_group_size
-    big_sectors, big_roles = set(), set()
+    big_sectors: set[tuple[str, str]] = set()
+    big_roles: set[tuple[str, str]] = set()
     counts: dict[tuple[str, str, str], int] = {}
     for system, sector, role in Response.objects.filter(
         diagnostic=diagnostic, status=Response.Status.SUBMITTED

@@ -242,9 +242,10 @@ def differencing_offences(
                 now = new_contributions.get(response_id)
                 old_answer = old[3].get(code) if old else None
                 new_answer = now[3].get(code) if now else None
-                if old_answer == new_answer:
-                    continue
-                _slug, sector, role, _answers = now or old  # type: ignore[misc]
+                contribution = now or old
+                if old_answer == new_answer or contribution is None:
+                    continue  # (no contribution: no answer either, so unchanged)
+                _slug, sector, role, _answers = contribution
                 counts[("system", "")] += 1
                 if "sector" in dimensions:
                     counts[("sector", sector)] += 1
@@ -530,7 +531,8 @@ def release_publish(*, diagnostic: Diagnostic, kind: str, actor) -> Release:
                 k=k,
                 against=release.number,
             )
-        summary, hidden = snapshot.summary, []
+        summary = snapshot.summary
+        hidden: list[str] = []
         if kind == Release.Kind.INTERIM:
             if earlier and _contributions(earlier[-1].contributions) == snapshot.contributions:
                 raise ReleaseRefused([f"Nothing has changed since release {earlier[-1].number}."])

@@ -170,13 +170,16 @@ def _data(preconditions: Sequence[PreconditionSummary]) -> list[str]:
     parts = []
     for i, j in _neighbours(count):
         a, b = stats[i], stats[j]
-        if a is None or b is None or None in (a.q1, a.q3, b.q1, b.q3):
+        if a is None or b is None:
+            continue
+        a_q1, a_q3, b_q1, b_q3 = a.q1, a.q3, b.q1, b.q3
+        if a_q1 is None or a_q3 is None or b_q1 is None or b_q3 is None:
             continue
         quad = [
-            _point(_angle(i, count), _radius(a.q1)),  # type: ignore[arg-type]
-            _point(_angle(i, count), _radius(a.q3)),  # type: ignore[arg-type]
-            _point(_angle(j, count), _radius(b.q3)),  # type: ignore[arg-type]
-            _point(_angle(j, count), _radius(b.q1)),  # type: ignore[arg-type]
+            _point(_angle(i, count), _radius(a_q1)),
+            _point(_angle(i, count), _radius(a_q3)),
+            _point(_angle(j, count), _radius(b_q3)),
+            _point(_angle(j, count), _radius(b_q1)),
         ]
         parts.append(
             f'<polygon class="iqr" points="{" ".join(_xy(q) for q in quad)}" '

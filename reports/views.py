@@ -16,7 +16,7 @@ import weasyprint
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,7 +28,7 @@ from weasyprint.urls import URLFetcher
 
 from preconditions.models import Precondition
 from surveys import confidentiality
-from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
+from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader, signed_in_user
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
 from . import exports, releases
@@ -391,7 +391,9 @@ def _file_stem(reader: releases.ReaderView) -> str:
 
 @login_required
 @never_cache
-def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+def report_export(
+    request: HttpRequest, slug: str, fmt: str
+) -> HttpResponse | StreamingHttpResponse:
     """JSON: the suppressed summary, for every reader. CSV and Excel: for steering members
     the suppressed summary by sector and role; for facilitators the ratings row by row
     (or the summary with ``?kind=summary``). All from the release the reader sees (live
@@ -414,9 +416,9 @@ def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     rows = None
     if row_by_row and reader.release is not None:
         rows = releases.release_rows(reader.release)
-    label = None if reader.release is None else summary.release.label  # type: ignore[union-attr]
+    label = None if summary.release is None else summary.release.label
     if fmt == "json":
-        response: HttpResponse = JsonResponse(
+        response: HttpResponse | StreamingHttpResponse = JsonResponse(
             exports.export_json(diagnostic, summary), json_dumps_params={"ensure_ascii": False}
         )
         response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -444,7 +446,7 @@ def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     AuditEvent.objects.create(
         diagnostic=diagnostic,
         place=diagnostic.place,
-        actor=request.user,
+        actor=signed_in_user(request),
         action=AuditEvent.Action.EXPORTED,
         detail={
             "format": fmt,
@@ -483,7 +485,7 @@ def _evidence_rows(
     """The raw evidence of one system: a release's rows, or live rows (attributed mode),
     each with a sector or role only where that group has at least k respondents."""
     if reader.release is not None:
-        source = releases.release_rows(reader.release)
+        source: list[list] | list[tuple] = releases.release_rows(reader.release)
     else:
         source = list(exports._rating_values(diagnostic, include_names=False))
     sectors, roles = dict(Sector.choices), dict(Role.choices)
@@ -524,7 +526,7 @@ def raw_evidence(request: HttpRequest, slug: str) -> HttpResponse:
         AuditEvent.objects.create(
             diagnostic=diagnostic,
             place=diagnostic.place,
-            actor=request.user,
+            actor=signed_in_user(request),
             action=AuditEvent.Action.EVIDENCE_READ,
             detail={"system": system.name, "excerpts": len(rows), "release": reader.param},
         )

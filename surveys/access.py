@@ -4,7 +4,8 @@ other places' objects cannot be probed."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from .answers import PartnerLink
@@ -15,14 +16,24 @@ from .models import Diagnostic, Invitation, Place
 PARTNER_SESSION_KEY = "partner_links"
 
 
-def user_can_create_places(user: AbstractBaseUser) -> bool:
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a view behind ``@login_required``: ``request.user`` narrowed from
+    ``User | AnonymousUser``. Never anonymous there; if a view forgets the decorator, a
+    403 rather than a query or an audit entry with an anonymous user."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
+
+
+def user_can_create_places(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (
         user.is_superuser or user.has_perm("surveys.add_place") or user.facilitated_places.exists()
     )
 
 
 def place_for_facilitator(request: HttpRequest, slug: str) -> Place:
-    place = Place.objects.filter(slug=slug, facilitators=request.user).first()
+    place = Place.objects.filter(slug=slug, facilitators=signed_in_user(request)).first()
     if place is None:
         raise Http404("No such place")
     return place
@@ -31,7 +42,7 @@ def place_for_facilitator(request: HttpRequest, slug: str) -> Place:
 def diagnostic_for_facilitator(request: HttpRequest, slug: str) -> Diagnostic:
     diagnostic = (
         Diagnostic.objects.select_related("place", "framework")
-        .filter(slug=slug, place__facilitators=request.user)
+        .filter(slug=slug, place__facilitators=signed_in_user(request))
         .first()
     )
     if diagnostic is None:

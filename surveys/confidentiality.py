@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -100,16 +102,17 @@ def terms_given(diagnostic: Diagnostic) -> bool:
 
 
 def confidentiality_change_problems(
-    *, old: dict[str, object], new: dict[str, object], terms_given: bool
+    *, old: Mapping[str, Any], new: Mapping[str, Any], terms_given: bool
 ) -> dict[str, str]:
-    """Field name -> why the change is refused; empty when ``new`` may replace ``old``.
+    """Field name -> why the change is refused; empty when ``new`` may replace ``old``
+    (each maps the names of ``SETTINGS`` to the values of the model's fields).
 
     Before partners are told the terms anything goes. Afterwards only stricter: raise k,
     share less evidence (unattributed -> ratings only), attributed -> anonymous."""
     if not terms_given:
         return {}
     problems: dict[str, str] = {}
-    if new["min_group_size"] < old["min_group_size"]:  # type: ignore[operator]
+    if new["min_group_size"] < old["min_group_size"]:
         problems["min_group_size"] = (
             f"Partners have already been told that groups smaller than "
             f"{old['min_group_size']} are hidden: you can raise the smallest group, not "
@@ -133,7 +136,7 @@ def confidentiality_change_problems(
 
 
 def confidentiality_change_allowed(
-    *, old: dict[str, object], new: dict[str, object], terms_given: bool
+    *, old: Mapping[str, Any], new: Mapping[str, Any], terms_given: bool
 ) -> bool:
     return not confidentiality_change_problems(old=old, new=new, terms_given=terms_given)
 

@@ -24,6 +24,7 @@ from config.forms import (
     GDSModelForm,
     ModelMultipleChoiceField,
     prohibit_surrogates,
+    typed_field,
 )
 from preconditions.models import Precondition
 
@@ -84,7 +85,7 @@ class SystemForm(GDSModelForm):
         parents = place.systems.all()
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
+        typed_field(self, "parent", forms.ModelChoiceField).queryset = parents
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -108,7 +109,7 @@ class OrganisationForm(GDSModelForm):
     def __init__(self, *args, place: Place, **kwargs):
         super().__init__(*args, **kwargs)
         self.place = place
-        self.fields["sector"].choices = Sector.choices
+        typed_field(self, "sector", forms.ChoiceField).choices = Sector.choices
         self.helper.layout = Layout(
             "name", Field.radios("sector", legend_size=Size.SMALL), Button("submit", "Save")
         )
@@ -314,9 +315,9 @@ class DiagnosticForm(GDSModelForm):
         self.place = place
         self.copy_source = copy_source
         self.terms_given = confidentiality.terms_given(self.instance)
-        self.fields["systems"].queryset = place.systems.all()
+        typed_field(self, "systems", forms.ModelChoiceField).queryset = place.systems.all()
         self.fields["systems"].required = False  # or new ones below: see clean()
-        self.has_systems = has_systems = self.fields["systems"].queryset.exists()
+        self.has_systems = has_systems = place.systems.exists()
         if not has_systems:
             # A place with no systems yet: add them here rather than meet a dead end.
             self.fields["new_systems"].label = "Systems in scope"
@@ -324,11 +325,11 @@ class DiagnosticForm(GDSModelForm):
                 "This place has no systems yet. Add the systems partners will assess, one "
                 "per line, for example Homelessness."
             )
-        self.fields["attribution"].choices = [
+        typed_field(self, "attribution", forms.ChoiceField).choices = [
             Choice(value, ATTRIBUTION_LABELS[value], hint=ATTRIBUTION_HINTS[value])
             for value in Diagnostic.Attribution
         ]
-        self.fields["confidentiality"].choices = [
+        typed_field(self, "confidentiality", forms.ChoiceField).choices = [
             Choice(value, EVIDENCE_LABELS[value], hint=EVIDENCE_HINTS[value])
             for value in Diagnostic.Confidentiality
         ]
@@ -455,8 +456,9 @@ class InvitationForm(GDSForm):
 
     def __init__(self, *args, diagnostic: Diagnostic, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = diagnostic.place.organisations.all()
-        self.fields["systems"].queryset = diagnostic.systems.all()
+        organisation = typed_field(self, "organisation", forms.ModelChoiceField)
+        organisation.queryset = diagnostic.place.organisations.all()
+        typed_field(self, "systems", forms.ModelChoiceField).queryset = diagnostic.systems.all()
         self.fields["organisation"].error_messages["required"] = "Choose an organisation"
         self.fields["role"].error_messages["required"] = "Select a role"
         self.fields["email"].widget.attrs["autocomplete"] = "off"
@@ -654,7 +656,7 @@ class StepForm(GDSFormMixin, AnswerForm):
             precondition.title,
             format_html('<bdi class="app-user-text" dir="auto">{}</bdi>', system.name),
         )
-        self.fields["answer"].choices = [
+        typed_field(self, "answer", forms.ChoiceField).choices = [
             Choice(
                 str(score.value),
                 f"{score.value} {score.label}",
@@ -663,7 +665,8 @@ class StepForm(GDSFormMixin, AnswerForm):
             )
             for score in Score
         ] + [Choice(DONT_KNOW, "I don't know")]
-        self.fields["indicators_seen"].choices = list(enumerate(precondition.indicators))
+        indicators = typed_field(self, "indicators_seen", forms.ChoiceField)
+        indicators.choices = list(enumerate(precondition.indicators))
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Field.radios("answer", legend_size=Size.MEDIUM, legend_tag="h2"),

@@ -7,6 +7,7 @@ slow down as a round grows).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -45,7 +46,9 @@ def diagnostic_progress(diagnostic: Diagnostic) -> Progress:
         .values("id", "sent_at", "opened_at", "organisation__name", "organisation__sector")
         .order_by()
     )
-    response_state = defaultdict(lambda: {"started": False, "submitted": False})
+    response_state: defaultdict[int, dict[str, bool]] = defaultdict(
+        lambda: {"started": False, "submitted": False}
+    )
     systems_by_invitation = defaultdict(set)
     for invitation_id, system_name in Invitation.systems.through.objects.filter(
         invitation__diagnostic=diagnostic, invitation__revoked_at__isnull=True
@@ -111,7 +114,9 @@ def diagnostic_progress(diagnostic: Diagnostic) -> Progress:
     )
 
 
-def _count(row: ProgressRow, invitation: dict, started: bool, submitted: bool) -> None:
+def _count(
+    row: ProgressRow, invitation: Mapping[str, object], started: bool, submitted: bool
+) -> None:
     row.invited += 1
     row.sent += invitation["sent_at"] is not None
     row.opened += invitation["opened_at"] is not None

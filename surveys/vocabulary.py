@@ -6,7 +6,7 @@ import re
 
 from .models import Role, Sector
 
-_SECTOR_SPELLINGS = {
+_SECTOR_SPELLINGS: dict[str, list[str]] = {
     Sector.PUBLIC: ["public", "public sector", "statutory", "government"],
     Sector.PRIVATE: ["private", "private sector", "business", "businesses", "commercial"],
     Sector.VOLUNTARY: [
@@ -33,7 +33,7 @@ _SECTOR_SPELLINGS = {
         "residents",
     ],
 }
-_ROLE_SPELLINGS = {
+_ROLE_SPELLINGS: dict[str, list[str]] = {
     Role.FRONTLINE: ["frontline", "front line", "front-line", "frontline worker", "practitioner"],
     Role.MANAGER: ["manager", "management", "middle manager"],
     Role.SENIOR: ["senior", "senior leader", "senior manager", "director", "executive"],

@@ -234,9 +234,10 @@ def make_precondition_summary(
     if (
         overall is not None
         and previous is not None
-        and None not in (overall.median, previous.median)
+        and overall.median is not None
+        and previous.median is not None
     ):
-        change = overall.median - previous.median  # type: ignore[operator]
+        change = overall.median - previous.median
     return PreconditionSummary(
         code=code,
         title=TITLES[code],

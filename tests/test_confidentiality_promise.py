@@ -248,7 +248,8 @@ def _invitations(world: World) -> list[dict]:
 def _partner_pages(world: World) -> list[dict]:
     # The partner's own invitation, and another partner's (which they must not reach).
     others = [r for r in world.respondents if r.invitation and r is not world.partner][:1]
-    return [{"public_id": r.invitation.public_id} for r in [world.partner, *others]]
+    invitations = [r.invitation for r in [world.partner, *others]]
+    return [{"public_id": i.public_id} for i in invitations if i is not None]
 
 
 def _partner_steps(world: World) -> list[dict]:

@@ -67,7 +67,7 @@ def test_text_that_only_holds_those_characters_is_left_alone(text):
 
 def streamed(rows) -> str:
     response = csv_streaming_response(rows, "export.csv")
-    return b"".join(response.streaming_content).decode("utf-8-sig")
+    return response.getvalue().decode("utf-8-sig")
 
 
 INSIDE = [

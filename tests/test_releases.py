@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from reports.models import Release
 from reports.releases import ReleaseRefused, release_publish
-from surveys.models import AuditEvent, Diagnostic, Rating, Response
+from surveys.models import AuditEvent, Diagnostic, Organisation, Rating, Response
 from tests.factories import (
     make_diagnostic,
     make_organisation,
@@ -39,7 +39,7 @@ class Round:
 
     def __init__(self, diagnostic: Diagnostic, system):
         self.diagnostic, self.system = diagnostic, system
-        self.organisations: dict[str, object] = {}
+        self.organisations: dict[str, Organisation] = {}
         self.count = 0
 
     def add(self, n: int, sector: str = "public", role: str = "manager", evidence: str = ""):

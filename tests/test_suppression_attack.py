@@ -821,6 +821,7 @@ def differencing_leaks(first, second, k: int) -> list[str]:
             old_answer = None if old is None else old.answers.get(code)
             new_answer = None if new is None else new.answers.get(code)
             person = new or old
+            assert person is not None  # (the id is from before or after)
             if old_answer is not None:
                 had1[index[(person.sector, person.role)]] = True
             if new_answer is not None:

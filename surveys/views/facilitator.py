@@ -23,6 +23,7 @@ from .. import diagnostics as diagnostic_service
 from ..access import (
     diagnostic_for_facilitator,
     place_for_facilitator,
+    signed_in_user,
     user_can_create_places,
 )
 from ..bulk_invitations import MAX_ROWS as BULK_MAX_ROWS
@@ -62,21 +63,22 @@ from ..progress import diagnostic_progress, round_counts
 # Places ---------------------------------------------------------------------------------
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
     places = (
-        Place.objects.filter(facilitators=request.user)
+        Place.objects.filter(facilitators=user)
         .prefetch_related(
             Prefetch("diagnostics", queryset=Diagnostic.objects.order_by("-created_at"))
         )
         .order_by("name")
     )
-    steered = Diagnostic.objects.filter(steering_members=request.user).select_related("place")
+    steered = Diagnostic.objects.filter(steering_members=user).select_related("place")
     return render(
         request,
         "surveys/dashboard.html",
         {
             "places": places,
             "steered": steered,
-            "can_create_places": user_can_create_places(request.user),
+            "can_create_places": user_can_create_places(user),
         },
     )
 
@@ -427,7 +429,7 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
         )
         AuditEvent.objects.create(
             diagnostic=diagnostic,
-            actor=request.user,
+            actor=signed_in_user(request),
             action=AuditEvent.Action.INVITED,
             detail={"count": 1},
         )
@@ -539,7 +541,7 @@ def invitation_answers(request: HttpRequest, slug: str, public_id: str) -> HttpR
     )
     AuditEvent.objects.create(
         diagnostic=diagnostic,
-        actor=request.user,
+        actor=signed_in_user(request),
         action=AuditEvent.Action.ANSWERS_READ,
         detail={"invitation": invitation.public_id},
     )

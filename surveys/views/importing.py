@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from config.forms import GDSForm
 
-from ..access import diagnostic_for_facilitator
+from ..access import diagnostic_for_facilitator, signed_in_user
 from ..importing import (
     COLUMNS,
     PENDING_IMPORT_MAX_AGE,
@@ -66,7 +66,7 @@ def _pending_import(request: HttpRequest, diagnostic: Diagnostic, public_id: str
     pending = PendingImport.objects.filter(
         public_id=public_id,
         diagnostic=diagnostic,
-        uploaded_by=request.user,
+        uploaded_by=signed_in_user(request),
         created_at__gte=timezone.now() - PENDING_IMPORT_MAX_AGE,
     ).first()
     if pending is None:

@@ -210,6 +210,7 @@ class Browsing:
             accept_downloads=True,
         )
         context.set_default_timeout(15_000)
+        # Our own mark on Playwright's object (run_axe reads it), so no attribute in its types.
         context.javascript_disabled = not javascript  # type: ignore[attr-defined]
         context.on("page", self._watch)
         if not scripts:

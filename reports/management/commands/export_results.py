@@ -106,8 +106,8 @@ class Command(BaseCommand):
                 export_csv_rows(diagnostic, include_names=include_names, rows=rows, release=label),
                 output,
             )
-        else:
-            output.write_bytes(  # type: ignore[union-attr]
+        elif output is not None:  # Excel: refused above without --output
+            output.write_bytes(
                 export_xlsx(diagnostic, include_names=include_names, rows=rows, summary=summary)
             )
 

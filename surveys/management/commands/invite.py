@@ -42,8 +42,8 @@ class Command(BaseCommand):
             plan = plan_from_text(diagnostic=diagnostic, text=decode_upload(path.read_bytes()))
         except BulkInputError as error:
             raise CommandError(str(error)) from None
-        for error in plan.errors:
-            self.stderr.write(error)
+        for problem in plan.errors:
+            self.stderr.write(problem)
         if plan.errors:
             raise CommandError(f"{len(plan.errors)} line(s) have problems: nothing was created.")
         for row in plan.duplicate_rows:
