@@ -14,10 +14,10 @@ from .models import AuditEvent, Diagnostic, Invitation, PendingImport, Response
 # Called inside the erasure's transaction: apps that keep copies of partners' personal data
 # (the outbox keeps recipients) register here, so surveys never imports them. A hook that
 # raises stops the erasure.
-ERASE_HOOKS: list[Callable[..., None]] = []
+ERASE_HOOKS: list[Callable[..., object]] = []
 
 
-def register_erase_hook(hook: Callable[..., None]) -> None:
+def register_erase_hook(hook: Callable[..., object]) -> None:
     """Call ``hook(diagnostic=...)`` whenever a diagnostic's personal data is erased."""
     if hook not in ERASE_HOOKS:
         ERASE_HOOKS.append(hook)
