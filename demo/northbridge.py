@@ -464,7 +464,7 @@ def _spread(values: Iterable[float]) -> float:
 
 
 def _shown_groups(sizes: Mapping[str, int], k: int) -> set[str]:
-    """The groups a report shows under the suppression rule in reports/aggregate.py."""
+    """The groups a report shows under the suppression rule in reports/aggregate/suppression.py."""
     present = {group: n for group, n in sizes.items() if n > 0}
     hidden = {group for group, n in present.items() if n < k}
     while hidden and sum(present[g] for g in hidden) < k and len(hidden) < len(present):
