@@ -70,8 +70,12 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while rows become columns.
 
     Hundreds of thousands of row tuples trigger collection after collection that can free
-    nothing (the rows are all still in use); on 430,000 ratings that was 40% of the time.
-    Reference counting still frees everything as usual.
+    nothing (the rows are all still in use). Reference counting still frees everything as
+    usual. Measured by ``python -m bench`` (``bench.measure.collector_pause``): on 441,360
+    ratings, 0.92 s of CPU paused against 1.55 s running (41% less), so it stays.
+
+    The switch is per process: gunicorn's sync workers serve one request at a time, so
+    it pauses nobody else's request; it is restored (to what it was) even on an error.
     """
     was_enabled = gc.isenabled()
     gc.disable()
