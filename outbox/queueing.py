@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from surveys.audit import audit
 from surveys.models import AuditEvent, Diagnostic, Invitation, Response
 
 from .models import EmailBatch, Kind, OutboxEmail, ReminderSchedule, Status
@@ -236,12 +237,14 @@ def emails_queue(
         Invitation.objects.filter(emails__batch=batch).update(
             email_status=Status.QUEUED, email_error=""
         )
-        AuditEvent.objects.create(
+        audit(
+            (
+                AuditEvent.Action.LINK_SENT
+                if kind == Kind.INVITATION
+                else AuditEvent.Action.REMINDED
+            ),
             diagnostic=diagnostic,
             actor=actor,
-            action=AuditEvent.Action.LINK_SENT
-            if kind == Kind.INVITATION
-            else AuditEvent.Action.REMINDED,
             detail={"queued": queued, "skipped": dict(skipped), "batch": batch.public_id},
         )
         if queued:

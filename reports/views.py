@@ -29,6 +29,7 @@ from weasyprint.urls import URLFetcher
 from preconditions.models import Precondition
 from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
+from surveys.audit import audit
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
 from . import exports, releases
@@ -441,11 +442,10 @@ def report_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = content_disposition_header(True, filename)
     else:  # the URL converter only lets the three formats through
         raise Http404("No such format")
-    AuditEvent.objects.create(
+    audit(
+        AuditEvent.Action.EXPORTED,
         diagnostic=diagnostic,
-        place=diagnostic.place,
         actor=request.user,
-        action=AuditEvent.Action.EXPORTED,
         detail={
             "format": fmt,
             "kind": kind if fmt != "json" else "summary",
@@ -521,11 +521,10 @@ def raw_evidence(request: HttpRequest, slug: str) -> HttpResponse:
     rows: list[dict] = []
     if system is not None and (reader.live or reader.release is not None):
         rows = _evidence_rows(diagnostic, reader, system.name)
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.EVIDENCE_READ,
             diagnostic=diagnostic,
-            place=diagnostic.place,
             actor=request.user,
-            action=AuditEvent.Action.EVIDENCE_READ,
             detail={"system": system.name, "excerpts": len(rows), "release": reader.param},
         )
     return render(

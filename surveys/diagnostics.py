@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from preconditions.framework import framework_default
 
 from . import confidentiality
+from .audit import audit
 from .models import AuditEvent, Diagnostic, Place, Response, System
 
 
@@ -23,9 +24,7 @@ def place_create(*, name: str, description: str, facilitator) -> Place:
     with transaction.atomic():
         place = Place.objects.create(name=name, slug=slug, description=description)
         place.facilitators.add(facilitator)
-        AuditEvent.objects.create(
-            place=place, actor=facilitator, action=AuditEvent.Action.PLACE_CREATED
-        )
+        audit(AuditEvent.Action.PLACE_CREATED, place=place, actor=facilitator)
     return place
 
 
@@ -78,11 +77,10 @@ def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
             **form_data,
         )
         diagnostic.systems.set(systems)
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.DIAGNOSTIC_CREATED,
             diagnostic=diagnostic,
-            place=place,
             actor=actor,
-            action=AuditEvent.Action.DIAGNOSTIC_CREATED,
             detail=confidentiality.settings_of(diagnostic),
         )
     return diagnostic
@@ -118,24 +116,22 @@ def diagnostic_update(*, diagnostic: Diagnostic, form_data: dict, actor) -> None
         diagnostic.systems.set(systems)
         if not confidentiality.facilitators_see_who_said_what(diagnostic):
             _imported_labels_pseudonymise(diagnostic)
-        AuditEvent.objects.create(
-            diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.DIAGNOSTIC_EDITED
-        )
+        audit(AuditEvent.Action.DIAGNOSTIC_EDITED, diagnostic=diagnostic, actor=actor)
         for name, _label in confidentiality.SETTINGS:
             if new[name] == old[name]:
                 continue
             if name == "min_group_size":
-                AuditEvent.objects.create(
+                audit(
+                    AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
                     diagnostic=diagnostic,
                     actor=actor,
-                    action=AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
                     detail={"from": old[name], "to": new[name]},
                 )
             else:
-                AuditEvent.objects.create(
+                audit(
+                    AuditEvent.Action.CONFIDENTIALITY_CHANGED,
                     diagnostic=diagnostic,
                     actor=actor,
-                    action=AuditEvent.Action.CONFIDENTIALITY_CHANGED,
                     detail={"setting": name, "from": old[name], "to": new[name]},
                 )
 
@@ -164,9 +160,7 @@ def diagnostic_open(*, diagnostic: Diagnostic, actor) -> None:
         diagnostic.status = Diagnostic.Status.OPEN
         diagnostic.opened_at = diagnostic.opened_at or timezone.now()
         diagnostic.save(update_fields=["status", "opened_at"])
-        AuditEvent.objects.create(
-            diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.OPENED
-        )
+        audit(AuditEvent.Action.OPENED, diagnostic=diagnostic, actor=actor)
 
 
 # Called as a round closes, inside the same transaction: ``reports`` registers its final
@@ -187,8 +181,6 @@ def diagnostic_close(*, diagnostic: Diagnostic, actor) -> None:
             diagnostic.status = Diagnostic.Status.CLOSED
             diagnostic.closed_at = timezone.now()
             diagnostic.save(update_fields=["status", "closed_at"])
-            AuditEvent.objects.create(
-                diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.CLOSED
-            )
+            audit(AuditEvent.Action.CLOSED, diagnostic=diagnostic, actor=actor)
             for hook in CLOSE_HOOKS:
                 hook(diagnostic=diagnostic, actor=actor)

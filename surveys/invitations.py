@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from .audit import audit
 from .models import AuditEvent, Diagnostic, Invitation, Organisation, Response, System
 
 
@@ -106,10 +107,10 @@ def invitation_renew_link(*, invitation: Invitation, actor) -> str:
     invitation.token_generation += 1
     _store_token_hash(invitation)
     invitation.save(update_fields=["token_generation", "token_hash"])
-    AuditEvent.objects.create(
+    audit(
+        AuditEvent.Action.LINK_RENEWED,
         diagnostic=invitation.diagnostic,
         actor=actor,
-        action=AuditEvent.Action.LINK_RENEWED,
         detail={"invitation": invitation.public_id},
     )
     return invitation_link(invitation)
@@ -119,10 +120,10 @@ def invitation_revoke(*, invitation: Invitation, actor) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.REVOKED,
             diagnostic=invitation.diagnostic,
             actor=actor,
-            action=AuditEvent.Action.REVOKED,
             detail={"invitation": invitation.public_id},
         )
 

@@ -66,3 +66,69 @@ def test_no_test_module_imports_another(path):
     }
     others = {module for module in imported if module.split(".")[-1].startswith("test_")}
     assert not others, f"{path.relative_to(ROOT)} imports {sorted(others)}"
+
+
+# --- The audit trail has one writer --------------------------------------------------
+
+AUDIT_HELPER = ROOT / "surveys" / "audit.py"
+# The demo writes its sample history with back-dated events in one bulk insert; it is
+# not product code (see test_no_product_module_imports_the_demo_or_the_benchmark).
+AUDIT_WRITES_ALLOWED = (AUDIT_HELPER, ROOT / "demo" / "northbridge.py")
+WRITING_METHODS = {"create", "bulk_create", "get_or_create", "update_or_create"}
+
+
+def audit_event_writes(source: str) -> list[int]:
+    """The lines that make an ``AuditEvent`` other than through ``surveys.audit.audit``:
+    ``AuditEvent(...)``, or ``create``/``bulk_create``/… on ``AuditEvent.objects`` or a
+    diagnostic's or place's ``audit_events``."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = ast.unparse(node.func)
+        method = func.rsplit(".", 1)[-1]
+        if func == "AuditEvent" or (
+            method in WRITING_METHODS
+            and (func.startswith("AuditEvent.") or ".audit_events." in f".{func}")
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_it_finds_every_way_of_writing_an_audit_event():
+    source = (
+        "AuditEvent.objects.create(action='x')\n"
+        "AuditEvent.objects.bulk_create([])\n"
+        "event = AuditEvent(action='x')\n"
+        "diagnostic.audit_events.create(action='x')\n"
+        "AuditEvent.objects.filter(action='x').count()\n"
+        "audit(AuditEvent.Action.OPENED, diagnostic=diagnostic)\n"
+    )
+    assert audit_event_writes(source) == [1, 2, 3, 4]
+
+
+def first_party_modules() -> list[Path]:
+    return sorted(
+        path
+        for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).parts[0] not in {".venv", "tests", "node_modules"}
+        and "migrations" not in path.parts
+    )
+
+
+def test_the_modules_searched_include_every_app():
+    found = {path.relative_to(ROOT).parts[0] for path in first_party_modules()}
+    assert {*PRODUCT_PACKAGES, "actions", "outbox", "demo", "bench"} <= found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in first_party_modules() if path not in AUDIT_WRITES_ALLOWED],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_audit_events_are_written_only_by_the_audit_helper(path):
+    lines = audit_event_writes(path.read_text(encoding="utf-8"))
+    assert not lines, (
+        f"{path.relative_to(ROOT)} writes an AuditEvent itself (lines {lines}): "
+        "call surveys.audit.audit()"
+    )

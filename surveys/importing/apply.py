@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from preconditions.models import Framework
 
+from ..audit import audit
 from ..confidentiality import respondent_label_stored
 from ..diagnostics import unique_slug
 from ..models import (
@@ -124,11 +125,10 @@ def import_apply(
             systems_created=plan.new_system_count,
         )
         # Counts only: never respondents' labels or evidence.
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.IMPORTED,
             diagnostic=diagnostic,
-            place_id=place_id,
             actor=actor,
-            action=AuditEvent.Action.IMPORTED,
             detail={
                 "responses": result.responses,
                 "ratings": result.ratings,
@@ -189,11 +189,7 @@ def diagnostic_create_for_import(
                 name=place_name[:NAME_MAX_LENGTH],
                 slug=unique_slug(slugify(place_name) or "place", taken),
             )
-            AuditEvent.objects.create(
-                place=place,
-                action=AuditEvent.Action.PLACE_CREATED,
-                detail={"via": "import_responses"},
-            )
+            audit(AuditEvent.Action.PLACE_CREATED, place=place, detail={"via": "import_responses"})
         base = (slugify(title) or "diagnostic")[:90].strip("-")
         slug = f"{base}-{secrets.token_hex(3)}"
         while Diagnostic.objects.filter(slug=slug).exists():
@@ -206,10 +202,9 @@ def diagnostic_create_for_import(
             status=Diagnostic.Status.OPEN,
             opened_at=now,
         )
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.DIAGNOSTIC_CREATED,
             diagnostic=diagnostic,
-            place=place,
-            action=AuditEvent.Action.DIAGNOSTIC_CREATED,
             detail={"via": "import_responses"},
         )
     return diagnostic

@@ -25,6 +25,7 @@ from ..access import (
     place_for_facilitator,
     user_can_create_places,
 )
+from ..audit import audit
 from ..bulk_invitations import MAX_ROWS as BULK_MAX_ROWS
 from ..bulk_invitations import pending_bulk_confirm, pending_bulk_create, plan_from_text
 from ..forms import (
@@ -425,10 +426,10 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
             name=data["name"],
             email=data["email"],
         )
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.INVITED,
             diagnostic=diagnostic,
             actor=request.user,
-            action=AuditEvent.Action.INVITED,
             detail={"count": 1},
         )
         messages.success(request, "Created the invitation. Copy its link or send it by email.")
@@ -537,10 +538,10 @@ def invitation_answers(request: HttpRequest, slug: str, public_id: str) -> HttpR
     responses = invitation.responses.select_related("system").prefetch_related(
         Prefetch("ratings", queryset=Rating.objects.select_related("precondition"))
     )
-    AuditEvent.objects.create(
+    audit(
+        AuditEvent.Action.ANSWERS_READ,
         diagnostic=diagnostic,
         actor=request.user,
-        action=AuditEvent.Action.ANSWERS_READ,
         detail={"invitation": invitation.public_id},
     )
     return render(
