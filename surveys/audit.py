@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
+
 from .models import AuditEvent, Diagnostic, Place
 
 if TYPE_CHECKING:
@@ -45,3 +47,8 @@ def audit(
         actor=actor if actor is not None and actor.is_authenticated else None,
         detail=detail or {},
     )
+
+
+def audit_trail(diagnostic: Diagnostic, *, limit: int) -> QuerySet[AuditEvent]:
+    """The round's latest ``limit`` events, newest first, with who did each: one query."""
+    return diagnostic.audit_events.select_related("actor").order_by("-created_at")[:limit]

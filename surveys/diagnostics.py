@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -26,6 +27,53 @@ def place_create(*, name: str, description: str, facilitator) -> Place:
         place.facilitators.add(facilitator)
         audit(AuditEvent.Action.PLACE_CREATED, place=place, actor=facilitator)
     return place
+
+
+def places_of_facilitator(user) -> QuerySet[Place]:
+    """The places ``user`` facilitates, by name, each with its rounds newest first: two
+    queries."""
+    return (
+        Place.objects.filter(facilitators=user)
+        .prefetch_related(
+            Prefetch("diagnostics", queryset=Diagnostic.objects.order_by("-created_at"))
+        )
+        .order_by("name")
+    )
+
+
+def rounds_steered_by(user) -> QuerySet[Diagnostic]:
+    """The rounds ``user`` is a steering member of, with their place: one query."""
+    return Diagnostic.objects.filter(steering_members=user).select_related("place")
+
+
+def place_overview(place: Place) -> dict[str, QuerySet]:
+    """What a place's page lists: its systems (with their parent), its organisations
+    (with how many invitations each has) and its rounds, newest first. Three queries."""
+    return {
+        "systems": place.systems.select_related("parent"),
+        "organisations": place.organisations.annotate(invited=Count("invitations")),
+        "diagnostics": place.diagnostics.order_by("-created_at"),
+    }
+
+
+def place_rounds(place: Place) -> list[Diagnostic]:
+    """The place's rounds, newest first: one query."""
+    return list(place.diagnostics.order_by("-created_at"))
+
+
+def round_systems(diagnostic: Diagnostic) -> QuerySet[System]:
+    """The systems the round assesses (in the systems' usual order)."""
+    return diagnostic.systems.all()
+
+
+def system_add(*, place: Place, system: System) -> System:
+    """Save a new ``system`` (from a form, unsaved) in ``place`` with a slug of its own."""
+    system.place = place
+    system.slug = unique_slug(
+        slugify(system.name)[:70], set(place.systems.values_list("slug", flat=True))
+    )
+    system.save()
+    return system
 
 
 def unique_slug(base: str, taken: set[str], *, max_length: int = 80) -> str:

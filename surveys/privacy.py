@@ -33,6 +33,15 @@ def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
     return erased
 
 
+def diagnostic_members(diagnostic: Diagnostic) -> dict[str, list]:
+    """Who can manage the round (its place's facilitators) and who steers it, by
+    username: two queries."""
+    return {
+        "facilitators": list(diagnostic.place.facilitators.order_by("username")),
+        "steering": list(diagnostic.steering_members.order_by("username")),
+    }
+
+
 def find_user(identifier: str):
     """The user with this username or e-mail address (either case), or None."""
     User = get_user_model()

@@ -132,3 +132,81 @@ def test_audit_events_are_written_only_by_the_audit_helper(path):
         f"{path.relative_to(ROOT)} writes an AuditEvent itself (lines {lines}): "
         "call surveys.audit.audit()"
     )
+
+
+# --- Views are adapters: no queries, no audit writes ---------------------------------
+
+# The view modules kept free of queries. The partner's pages (surveys/views/partner.py)
+# and the action plans' (actions/views.py) still build some of theirs: see
+# docs/architecture.md.
+THIN_VIEW_MODULES = (
+    "surveys/views/facilitator.py",
+    "surveys/views/importing.py",
+    "reports/views.py",
+    "outbox/views.py",
+    "preconditions/views.py",
+)
+QUERY_METHODS = {
+    "filter",
+    "exclude",
+    "all",
+    "annotate",
+    "aggregate",
+    "values",
+    "values_list",
+    "select_related",
+    "prefetch_related",
+    "order_by",
+    "count",
+    "exists",
+    "first",
+    "last",
+    "create",
+    "bulk_create",
+    "update",
+    "delete",
+}
+# Receivers that are not querysets (``get`` is left out altogether: dicts have it too).
+NOT_QUERYSETS = ("request.", "form.cleaned_data")
+
+
+def queries_and_audit_writes(source: str) -> list[str]:
+    """What a view module does that belongs in a business module: ``X.objects`` (a
+    manager), a related manager or queryset method (``diagnostic.systems.filter``),
+    ``audit(...)`` or an ``AuditEvent`` write. Each as ``line: code``, once a line."""
+    found: dict[int, str] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "objects":
+            found.setdefault(node.lineno, f"{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Call):
+            func = ast.unparse(node.func)
+            receiver, _, method = func.rpartition(".")
+            if (
+                func == "audit"
+                or func.startswith("AuditEvent")
+                or (
+                    method in QUERY_METHODS
+                    and "." in receiver  # a manager is an attribute: place.systems
+                    and not receiver.startswith(NOT_QUERYSETS)
+                )
+            ):
+                found.setdefault(node.lineno, f"{node.lineno}: {func}(...)")
+    return [found[line] for line in sorted(found)]
+
+
+def test_it_finds_queries_and_audit_writes_in_a_view():
+    source = (
+        "places = Place.objects.filter(facilitators=user)\n"
+        "systems = diagnostic.systems.order_by('name')\n"
+        "audit(AuditEvent.Action.OPENED, diagnostic=diagnostic)\n"
+        "page = request.GET.get('page')\n"
+        "name = form.cleaned_data.get('name')\n"
+        "rows = reading.raw_evidence_read(diagnostic=diagnostic)\n"
+    )
+    assert [line.split(":")[0] for line in queries_and_audit_writes(source)] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("name", THIN_VIEW_MODULES)
+def test_views_leave_queries_and_audit_writes_to_the_business_modules(name):
+    found = queries_and_audit_writes((ROOT / name).read_text(encoding="utf-8"))
+    assert not found, f"{name} queries or audits itself: {found}"

@@ -24,6 +24,7 @@ from .pending import (
     PENDING_IMPORT_MAX_AGE,
     pending_import_confirm,
     pending_import_create,
+    pending_import_of,
     pending_import_plan,
 )
 from .read import (
@@ -78,6 +79,7 @@ __all__ = [
     "parse_import_file",
     "pending_import_confirm",
     "pending_import_create",
+    "pending_import_of",
     "pending_import_plan",
     "validate_import",
 ]

@@ -41,6 +41,19 @@ def pending_import_create(
         )
 
 
+def pending_import_of(*, diagnostic: Diagnostic, user, public_id: str) -> PendingImport | None:
+    """The user's own upload to this diagnostic (no one else's is reachable), if it has
+    not expired; None otherwise."""
+    if "\x00" in public_id:  # %00 in a URL: PostgreSQL refuses NUL in a query
+        return None
+    return PendingImport.objects.filter(
+        public_id=public_id,
+        diagnostic=diagnostic,
+        uploaded_by=user,
+        created_at__gte=timezone.now() - PENDING_IMPORT_MAX_AGE,
+    ).first()
+
+
 def pending_import_plan(pending: PendingImport, *, diagnostic: Diagnostic) -> ImportPlan:
     return validate_import(
         pending.rows,
