@@ -204,18 +204,18 @@ def collector_pause(diagnostic_ids: list[int], *, repeat: int = 5) -> CollectorP
     """CPU time of this process (the collector's cost is there, and CPU time is not
     disturbed by other processes the way wall time is) loading every rating without
     evidence, with and without the pause; the median of ``repeat`` runs each, alternated."""
-    shipped = frame._collector_paused
+    shipped: Callable[[], contextlib.AbstractContextManager[None]] = frame._collector_paused
     times: dict[bool, list[float]] = {True: [], False: []}
     try:
         for run in range(repeat):
             for paused in (True, False) if run % 2 else (False, True):
-                frame._collector_paused = shipped if paused else contextlib.nullcontext
+                frame._collector_paused = shipped if paused else contextlib.nullcontext  # type: ignore[assignment]
                 gc.collect()
                 start = time.process_time()
                 ratings = len(frame.ratings_frame(diagnostic_ids, evidence=False))
                 times[paused].append(time.process_time() - start)
     finally:
-        frame._collector_paused = shipped
+        frame._collector_paused = shipped  # type: ignore[assignment]
     return CollectorPause(
         ratings=ratings,
         paused_cpu_s=statistics.median(times[True]),

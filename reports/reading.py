@@ -6,17 +6,20 @@ to; the views only turn these into pages and files.
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
 
 from preconditions.models import Precondition
 from surveys.audit import audit
-from surveys.models import AuditEvent, Diagnostic, Role, Sector, System
+from surveys.models import AuditEvent, Diagnostic, DiagnosticQuerySet, Role, Sector, System
 
 from . import exports, releases
 from .models import Release
 
 
-def rounds_for_reader(user) -> QuerySet[Diagnostic]:
+def rounds_for_reader(user) -> DiagnosticQuerySet:
     """The rounds ``user`` may read, by place and newest first, each with its place and
     the number and kind of its latest release (``release_number``, ``release_kind``;
     None before the first): one query."""
@@ -61,6 +64,7 @@ def raw_evidence_read(
 def _evidence_rows(
     diagnostic: Diagnostic, reader: releases.ReaderView, system_name: str
 ) -> list[dict]:
+    source: Iterable[Sequence[Any]]
     if reader.release is not None:
         source = releases.release_rows(reader.release)
     else:

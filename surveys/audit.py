@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from .models import AuditEvent, Diagnostic, Place
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
 
 
 def audit(
@@ -25,7 +26,7 @@ def audit(
     *,
     diagnostic: Diagnostic | None = None,
     place: Place | None = None,
-    actor: AbstractBaseUser | AnonymousUser | None = None,
+    actor: User | AnonymousUser | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record ``action`` on ``diagnostic`` (and its place) or on ``place``, by ``actor``
@@ -44,7 +45,7 @@ def audit(
         diagnostic=diagnostic,
         place_id=place_id,
         # An anonymous user (a partner, by their link) is recorded as no actor.
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=None if isinstance(actor, AnonymousUser) else actor,
         detail=detail or {},
     )
 

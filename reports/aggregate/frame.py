@@ -60,7 +60,9 @@ def ratings_frame(diagnostic_ids: Sequence[int], *, evidence: bool = True) -> pd
     with _collector_paused(), connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        columns: list[Sequence[object]] = (
+            list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        )
         del rows
         return _frame_from_columns(names, columns)
 

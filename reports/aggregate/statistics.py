@@ -127,10 +127,12 @@ class _RoundTables:
         table, names = (
             (self.by_sector, self.sectors) if breakdown == "sector" else (self.by_role, self.roles)
         )
-        return {
+        rows = {
             names[cell]: table.row((*position, cell))
             for cell in np.flatnonzero(table.present[position]).tolist()
         }
+        # Only present cells are read, and a present cell always has a row.
+        return {name: row for name, row in rows.items() if row is not None}
 
 
 def _categories(column: pd.Series) -> tuple[list[str], np.ndarray]:

@@ -288,11 +288,11 @@ def _patterns(
                 value[vertex] = x - value[parent[vertex]]
                 edges = [(o, value[vertex] + value[o]) for o in adjacent[vertex] if o in value]
                 if all(x_e in (0, 1) for _o, x_e in edges):
-                    ones = [sizes[cell(vertex, o)] for o, x_e in edges if x_e == 1]
+                    added = [sizes[cell(vertex, o)] for o, x_e in edges if x_e == 1]
                     assign(
                         index + 1,
-                        scores + sum(size[0] for size in ones),
-                        people + sum(size[1] for size in ones),
+                        scores + sum(size[0] for size in added),
+                        people + sum(size[1] for size in added),
                     )
                 del value[vertex]
             return

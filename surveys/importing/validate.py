@@ -535,8 +535,9 @@ class _Validator:
             organisation_id = None
             organisation_name = self.file_organisations[group.organisation_key][2]
         if group.system_key.startswith("id:"):
-            system_id: int | None = int(group.system_key[3:])
-            system_name = self.system_names[system_id]
+            known_id = int(group.system_key[3:])
+            system_id: int | None = known_id
+            system_name = self.system_names[known_id]
         else:
             system_id, system_name = None, self.new_systems[group.system_key]
         return PlannedResponse(
