@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from surveys.models import Diagnostic, Invitation
+from preconditions.models import Precondition
+from surveys.models import Diagnostic, Invitation, System
 
 from .models import (
     OPEN_STATUSES,
@@ -188,6 +190,17 @@ def _as_text(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+
+
+def plan_scope(diagnostic: Diagnostic) -> tuple[list[System], list[Precondition]]:
+    """What a plan is laid out by: the round's systems and the framework's pre-conditions,
+    each in their usual order. Two queries."""
+    return list(diagnostic.systems.all()), list(diagnostic.framework.preconditions.all())
+
+
+def action_history(action: Action) -> QuerySet[ActionEvent]:
+    """The action's events with who did each (the model's order): one query."""
+    return ActionEvent.objects.filter(action=action).select_related("actor")
 
 
 def action_create(

@@ -25,7 +25,8 @@ from . import rules
 from .access import action_for_reader, plan_for_reader, summary_for_partner
 from .exports import action_plan_csv_rows, plan_actions
 from .forms import AcceptForm, ActionForm, PlanFilterForm, SettingsForm, StatusForm
-from .models import Action, ActionEvent, FindingKind
+from .links import plan_action_initial
+from .models import Action
 
 
 @dataclass
@@ -47,10 +48,10 @@ class SystemGroup:
 def _grouped(diagnostic, actions: list[Action]) -> list[SystemGroup]:
     """Actions by system and pre-condition, every pre-condition of every system present
     (an empty one offers "Plan an action")."""
-    preconditions = list(diagnostic.framework.preconditions.all())
+    systems, preconditions = rules.plan_scope(diagnostic)
     groups = []
     by_key: dict[tuple[int, int], PreconditionGroup] = {}
-    for system in diagnostic.systems.all():
+    for system in systems:
         rows = []
         for p in preconditions:
             row = PreconditionGroup(precondition=p)
@@ -128,17 +129,12 @@ def plan_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _initial_from_query(request: HttpRequest, diagnostic) -> dict:
     """The "Plan an action" link's query (?system=slug&precondition=code&finding=kind)."""
-    initial = {}
-    system = diagnostic.systems.filter(slug=request.GET.get("system", "")).first()
-    if system:
-        initial["system"] = system
-    code = request.GET.get("precondition", "")
-    precondition = diagnostic.framework.preconditions.filter(code=code).first() if code else None
-    if precondition:
-        initial["precondition"] = precondition
-    if request.GET.get("finding") in FindingKind.values:
-        initial["finding"] = request.GET["finding"]
-    return initial
+    return plan_action_initial(
+        diagnostic,
+        system_slug=request.GET.get("system", ""),
+        code=request.GET.get("precondition", ""),
+        finding=request.GET.get("finding", ""),
+    )
 
 
 @never_cache
@@ -182,7 +178,7 @@ def action_create(request: HttpRequest, slug: str) -> HttpResponse:
 def action_detail(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     action, role, plan_ = action_for_reader(request, slug, public_id)
     today = rules.today()
-    events = ActionEvent.objects.filter(action=action).select_related("actor")
+    events = rules.action_history(action)
     return render(
         request,
         "actions/detail.html",

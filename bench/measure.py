@@ -3,12 +3,15 @@
 - ``page_timing``: server time and SQL queries of a page, in-process (Django's Client).
 - ``aggregation_vs_sql``: the reports' aggregation over every diagnostic beside one SQL
   GROUP BY computing the same statistics in the database.
+- ``collector_pause``: what pausing the garbage collector while ``ratings_frame`` turns
+  rows into columns saves (``reports.aggregate.frame._collector_paused``).
 - ``export_peak_rss``: the peak memory of a CSV export run in a child process.
 The load test of the partner's save lives in ``bench.load``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
@@ -27,6 +30,7 @@ from django.test import Client
 
 from preconditions.models import Precondition
 from reports import aggregate
+from reports.aggregate import frame
 
 from .data import FRAMEWORK_SLUG
 
@@ -182,6 +186,40 @@ def aggregation_vs_sql(diagnostic_ids: list[int], *, repeat: int = 3) -> Aggrega
         summaries_s=_best_of(repeat, lambda: all_summaries(diagnostic_ids)),
         sql_s=_best_of(repeat, lambda: _sql_floor(diagnostic_ids, BY_CODE_AND_SECTOR)),
         sql_by_code_s=_best_of(repeat, lambda: _sql_floor(diagnostic_ids, BY_CODE)),
+    )
+
+
+@dataclass(frozen=True)
+class CollectorPause:
+    ratings: int
+    paused_cpu_s: float  # ratings_frame as shipped: the collector paused
+    running_cpu_s: float  # the same with the collector left running
+
+    @property
+    def saving(self) -> float:
+        return 1 - self.paused_cpu_s / self.running_cpu_s
+
+
+def collector_pause(diagnostic_ids: list[int], *, repeat: int = 5) -> CollectorPause:
+    """CPU time of this process (the collector's cost is there, and CPU time is not
+    disturbed by other processes the way wall time is) loading every rating without
+    evidence, with and without the pause; the median of ``repeat`` runs each, alternated."""
+    shipped: Callable[[], contextlib.AbstractContextManager[None]] = frame._collector_paused
+    times: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for run in range(repeat):
+            for paused in (True, False) if run % 2 else (False, True):
+                frame._collector_paused = shipped if paused else contextlib.nullcontext  # type: ignore[assignment]
+                gc.collect()
+                start = time.process_time()
+                ratings = len(frame.ratings_frame(diagnostic_ids, evidence=False))
+                times[paused].append(time.process_time() - start)
+    finally:
+        frame._collector_paused = shipped  # type: ignore[assignment]
+    return CollectorPause(
+        ratings=ratings,
+        paused_cpu_s=statistics.median(times[True]),
+        running_cpu_s=statistics.median(times[False]),
     )
 
 

@@ -127,6 +127,11 @@ def measure_size(name: str, options: Options, say: Callable[[str], None]) -> Siz
         f"   ratio {aggregation.ratio:.2f}x"
     )
     say(f"  SQL GROUP BY, system x code only      {aggregation.sql_by_code_s:6.3f} s")
+    pause = measure.collector_pause(ids, repeat=max(3, options.repeat))
+    say(
+        f"  ratings_frame CPU, collector paused {pause.paused_cpu_s:6.3f} s, running "
+        f"{pause.running_cpu_s:6.3f} s: the pause saves {pause.saving:.0%}"
+    )
 
     result.loads = load_test(options, say)
     return result

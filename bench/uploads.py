@@ -135,7 +135,7 @@ def _child(case: str, without_caps: bool) -> None:
     import django
 
     django.setup()
-    from surveys import importing
+    from surveys.importing import read as importing
 
     filename, build = CASES[case]
     content = build()

@@ -35,7 +35,7 @@ from django.utils.text import slugify
 
 from demo.actions import seed_demo_actions
 from preconditions.models import Framework, Precondition
-from reports import narrative
+from reports import aggregate, narrative
 from reports.models import Release
 from reports.releases import release_publish
 from surveys.invitations import invitation_create
@@ -463,13 +463,21 @@ def _spread(values: Iterable[float]) -> float:
     return max(values) - min(values) if len(values) >= 2 else 0.0
 
 
-def _shown_groups(sizes: Mapping[str, int], k: int) -> set[str]:
-    """The groups a report shows under the suppression rule in reports/aggregate.py."""
-    present = {group: n for group, n in sizes.items() if n > 0}
-    hidden = {group for group, n in present.items() if n < k}
-    while hidden and sum(present[g] for g in hidden) < k and len(hidden) < len(present):
-        hidden.add(min((g for g in present if g not in hidden), key=lambda g: (present[g], g)))
-    return set(present) - hidden
+def _shown_groups(
+    scores: Mapping[str, int], people: Mapping[str, int], order: Sequence[str], k: int
+) -> set[str]:
+    """The groups of one breakdown a report shows, by reports' own rule
+    (``aggregate.suppressed_cells``): ``scores`` and ``people`` ("don't know"
+    included) by group, ``order`` the breakdown's usual order (``SECTORS`` or ``ROLES``),
+    which breaks ties. Groups outside ``order`` (no role given) are never shown."""
+    cells = [*(c for c in order if c in people), *(c for c in people if c not in order)]
+    hidden = aggregate.suppressed_cells(
+        {c: scores.get(c, 0) for c in cells},
+        k,
+        never_shown=[c for c in cells if c not in order],
+        sizes={c: people[c] for c in cells},
+    )
+    return {c for c in cells if scores.get(c, 0) > 0} - hidden
 
 
 def code_signals(code: str, rows: Sequence[tuple[str, str, Outcome]], k: int) -> CodeSignals:
@@ -493,8 +501,14 @@ def code_signals(code: str, rows: Sequence[tuple[str, str, Outcome]], k: int) ->
             or _spread(role_medians[r] for r in roles) >= narrative.CONTESTED_MIN_ROLE_SPREAD
         )
 
-    shown_sectors = _shown_groups({s: len(v) for s, v in by_sector.items()}, k)
-    shown_roles = _shown_groups({r: len(v) for r, v in by_role.items()}, k)
+    sector_people = Counter(sector for sector, _role, _outcome in rows)
+    role_people = Counter(role for _sector, role, _outcome in rows)
+    shown_sectors = _shown_groups(
+        {s: len(v) for s, v in by_sector.items()}, sector_people, aggregate.SECTORS, k
+    )
+    shown_roles = _shown_groups(
+        {r: len(v) for r, v in by_role.items()}, role_people, aggregate.ROLES, k
+    )
     return CodeSignals(
         code=code,
         mean=statistics.fmean(scores),

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from surveys.audit import audit
 from surveys.models import AuditEvent, Diagnostic, Invitation, Response
 
 from .models import EmailBatch, Kind, OutboxEmail, ReminderSchedule, Status
@@ -263,12 +264,14 @@ def emails_queue(
         Invitation.objects.filter(emails__batch=batch).update(
             email_status=Status.QUEUED, email_error=""
         )
-        AuditEvent.objects.create(
+        audit(
+            (
+                AuditEvent.Action.LINK_SENT
+                if kind == Kind.INVITATION
+                else AuditEvent.Action.REMINDED
+            ),
             diagnostic=diagnostic,
             actor=actor,
-            action=AuditEvent.Action.LINK_SENT
-            if kind == Kind.INVITATION
-            else AuditEvent.Action.REMINDED,
             detail={"queued": queued, "skipped": dict(skipped), "batch": batch.public_id},
         )
         if queued:
@@ -297,6 +300,50 @@ class BatchProgress:
             "retrying": self.retrying,
             "done": self.done,
         }
+
+
+def invitation_scope(invitation: Invitation | None) -> QuerySet[Invitation] | None:
+    """The invitations a send or reminder is limited to: this one, or None for the round."""
+    return None if invitation is None else Invitation.objects.filter(pk=invitation.pk)
+
+
+def sample_invitation(invitation_id: int | None) -> Invitation | None:
+    """The invitation a preview shows its sample e-mail for (``EmailsPreview.sample_id``),
+    with its round and place: one query, none without a sample."""
+    if invitation_id is None:
+        return None
+    return Invitation.objects.select_related("diagnostic__place").get(pk=invitation_id)
+
+
+def batch_of(diagnostic: Diagnostic, public_id: str) -> EmailBatch | None:
+    """The round's batch with this public id (from a URL), or None."""
+    if "\x00" in public_id:  # %00 in a URL: PostgreSQL refuses NUL in a query
+        return None
+    return EmailBatch.objects.filter(diagnostic=diagnostic, public_id=public_id).first()
+
+
+def batch_problems(batch: EmailBatch, *, limit: int = 100) -> QuerySet[OutboxEmail]:
+    """The batch's e-mails that failed or wait to be retried, with their invitation."""
+    return (
+        OutboxEmail.objects.filter(batch=batch, status__in=[Status.FAILED, Status.RETRYING])
+        .select_related("invitation")
+        .order_by("status", "recipient")[:limit]
+    )
+
+
+def reminder_days(diagnostic: Diagnostic) -> list[int]:
+    """The days before the closing date that scheduled reminders go out."""
+    return list(diagnostic.reminder_schedules.values_list("days_before", flat=True))
+
+
+def reminder_days_set(*, diagnostic: Diagnostic, days: list[int]) -> None:
+    """Scheduled reminders on exactly these days before the closing date (none if empty)."""
+    with transaction.atomic():
+        diagnostic.reminder_schedules.exclude(days_before__in=days).delete()
+        ReminderSchedule.objects.bulk_create(
+            [ReminderSchedule(diagnostic=diagnostic, days_before=d) for d in days],
+            ignore_conflicts=True,
+        )
 
 
 def batch_progress(batch: EmailBatch) -> BatchProgress:

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from surveys.access import diagnostic_for_facilitator, signed_in_user
+from surveys.invitations import invitation_of
 from surveys.models import Diagnostic, Invitation
 
 from .forms import RemindForm, ScheduleForm, SendForm
 from .messages import Composed, compose
-from .models import EmailBatch, Kind, OutboxEmail, ReminderSchedule, Status
-from .queueing import batch_progress, emails_preview, emails_queue
+from .models import EmailBatch, Kind
+from .queueing import (
+    batch_of,
+    batch_problems,
+    batch_progress,
+    emails_preview,
+    emails_queue,
+    invitation_scope,
+    reminder_days,
+    reminder_days_set,
+    sample_invitation,
+)
 from .tasks import worker_seems_missing
 
 
@@ -28,15 +38,18 @@ def _scope(request: HttpRequest, diagnostic: Diagnostic) -> Invitation | None:
         return None
     if "\x00" in public_id or len(public_id) > 12:
         raise Http404("No such invitation")
-    return get_object_or_404(diagnostic.invitations, public_id=public_id)
+    invitation = invitation_of(diagnostic, public_id)
+    if invitation is None:
+        raise Http404("No such invitation")
+    return invitation
 
 
 def _sample(
     diagnostic: Diagnostic, invitation_id: int | None, kind: str, request: HttpRequest
 ) -> Composed | None:
-    if invitation_id is None:
+    invitation = sample_invitation(invitation_id)
+    if invitation is None:
         return None
-    invitation = Invitation.objects.select_related("diagnostic__place").get(pk=invitation_id)
     return compose(
         kind=kind,
         invitation=invitation,
@@ -48,7 +61,7 @@ def _sample(
 def _queue_page(request: HttpRequest, slug: str, *, kind: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
     one = _scope(request, diagnostic)
-    scope = diagnostic.invitations.filter(pk=one.pk) if one else None
+    scope = invitation_scope(one)
     preview = emails_preview(diagnostic=diagnostic, kind=kind, invitations=scope)
     recent = preview.skipped.get("recent", 0)
     reminder = kind == Kind.REMINDER
@@ -100,9 +113,10 @@ def remind(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _batch(diagnostic: Diagnostic, public_id: str) -> EmailBatch:
-    if "\x00" in public_id:
+    email_batch = batch_of(diagnostic, public_id)
+    if email_batch is None:
         raise Http404("No such batch")
-    return get_object_or_404(EmailBatch, diagnostic=diagnostic, public_id=public_id)
+    return email_batch
 
 
 @login_required
@@ -110,11 +124,6 @@ def _batch(diagnostic: Diagnostic, public_id: str) -> EmailBatch:
 def batch(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
     email_batch = _batch(diagnostic, public_id)
-    failed = (
-        OutboxEmail.objects.filter(batch=email_batch, status__in=[Status.FAILED, Status.RETRYING])
-        .select_related("invitation")
-        .order_by("status", "recipient")[:100]
-    )
     return render(
         request,
         "outbox/batch.html",
@@ -122,7 +131,7 @@ def batch(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
             "diagnostic": diagnostic,
             "batch": email_batch,
             "progress": batch_progress(email_batch),
-            "problems": failed,
+            "problems": batch_problems(email_batch, limit=100),
             "worker_missing": worker_seems_missing(),
             "status_url": reverse("outbox:batch_status", args=[diagnostic.slug, public_id]),
         },
@@ -141,16 +150,11 @@ def batch_status(request: HttpRequest, slug: str, public_id: str) -> JsonRespons
 @never_cache
 def schedule(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic = diagnostic_for_facilitator(request, slug)
-    current = list(diagnostic.reminder_schedules.values_list("days_before", flat=True))
+    current = reminder_days(diagnostic)
     form = ScheduleForm(request.POST or None, initial={"days": ", ".join(map(str, current))})
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["days"]
-        with transaction.atomic():
-            diagnostic.reminder_schedules.exclude(days_before__in=days).delete()
-            ReminderSchedule.objects.bulk_create(
-                [ReminderSchedule(diagnostic=diagnostic, days_before=d) for d in days],
-                ignore_conflicts=True,
-            )
+        reminder_days_set(diagnostic=diagnostic, days=days)
         if days:
             messages.success(
                 request,

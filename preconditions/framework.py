@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from .models import Framework, Precondition, PreconditionRelation
+from .models import Framework, Precondition, PreconditionGroup, PreconditionRelation
 
 DEFAULT_FRAMEWORK_SLUG = "place-based-systems-change"
 
@@ -21,6 +21,26 @@ class RelatedPrecondition:
     precondition: Precondition
     kind: str
     explanation: str
+
+
+def framework_groups(framework: Framework) -> QuerySet[PreconditionGroup]:
+    """The framework's groups with their pre-conditions: two queries."""
+    return framework.groups.prefetch_related("preconditions")
+
+
+def precondition_with_neighbours(
+    framework: Framework, code: str
+) -> tuple[Precondition | None, Precondition, Precondition | None] | None:
+    """The pre-condition with this code (any case), with its group, and the ones before
+    and after it in framework order (None at either end); None if there is no such code.
+    One query."""
+    ordered = list(framework.preconditions.select_related("group"))
+    for index, precondition in enumerate(ordered):
+        if precondition.code == code.upper():
+            before = ordered[index - 1] if index > 0 else None
+            after = ordered[index + 1] if index + 1 < len(ordered) else None
+            return before, precondition, after
+    return None
 
 
 def precondition_related(precondition: Precondition) -> list[RelatedPrecondition]:

@@ -3,8 +3,13 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .framework import framework_default, precondition_related
-from .models import Framework, Precondition
+from .framework import (
+    framework_default,
+    framework_groups,
+    precondition_related,
+    precondition_with_neighbours,
+)
+from .models import Framework
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,18 +27,16 @@ def _framework_or_404() -> Framework:
 
 def precondition_list(request: HttpRequest) -> HttpResponse:
     framework = _framework_or_404()
-    groups = framework.groups.prefetch_related("preconditions")
+    groups = framework_groups(framework)
     return render(request, "preconditions/list.html", {"framework": framework, "groups": groups})
 
 
 def precondition_detail(request: HttpRequest, code: str) -> HttpResponse:
     framework = _framework_or_404()
-    try:
-        precondition = framework.preconditions.select_related("group").get(code=code.upper())
-    except Precondition.DoesNotExist:
-        raise Http404(f"No pre-condition {code!r}") from None
-    siblings = list(framework.preconditions.all())
-    index = next(i for i, p in enumerate(siblings) if p.pk == precondition.pk)
+    found = precondition_with_neighbours(framework, code)
+    if found is None:
+        raise Http404(f"No pre-condition {code!r}")
+    previous, precondition, following = found
     return render(
         request,
         "preconditions/detail.html",
@@ -41,7 +44,7 @@ def precondition_detail(request: HttpRequest, code: str) -> HttpResponse:
             "framework": framework,
             "precondition": precondition,
             "related": precondition_related(precondition),
-            "previous": siblings[index - 1] if index > 0 else None,
-            "next": siblings[index + 1] if index + 1 < len(siblings) else None,
+            "previous": previous,
+            "next": following,
         },
     )

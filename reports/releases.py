@@ -27,6 +27,7 @@ import pandas as pd
 from django.db import transaction
 
 from surveys import confidentiality
+from surveys.audit import audit
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
 from . import aggregate
@@ -552,11 +553,10 @@ def release_publish(*, diagnostic: Diagnostic, kind: str, actor) -> Release:
             contributions={str(key): value for key, value in snapshot.contributions.items()},
             hidden=hidden,
         )
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.RELEASED,
             diagnostic=locked,
-            place_id=locked.place_id,
             actor=actor,
-            action=AuditEvent.Action.RELEASED,
             detail={
                 "number": release.number,
                 "kind": kind,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import weasyprint
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,12 +25,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from weasyprint.urls import URLFetcher
 
-from preconditions.models import Precondition
 from surveys import confidentiality
-from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader, signed_in_user
-from surveys.models import AuditEvent, Diagnostic, Role, Sector
+from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
+from surveys.models import Diagnostic
 
-from . import exports, releases
+from . import exports, reading, releases
 from .aggregate import (
     ROLES,
     SCALE,
@@ -97,10 +95,6 @@ def _release_context(view: releases.ReaderView, is_facilitator: bool) -> dict:
         "release_param": view.param,
         "can_publish": is_facilitator,
     }
-
-
-def _preconditions(diagnostic: Diagnostic) -> dict[str, Precondition]:
-    return {p.code: p for p in diagnostic.framework.preconditions.all()}
 
 
 @dataclass(frozen=True)
@@ -180,17 +174,9 @@ def _switcher(
 @login_required
 @never_cache
 def report_index(request: HttpRequest) -> HttpResponse:
-    latest = Release.objects.filter(diagnostic=OuterRef("pk")).order_by("-number")
-    diagnostics = (
-        Diagnostic.objects.for_reader(request.user)
-        .select_related("place")
-        .annotate(
-            release_number=Subquery(latest.values("number")[:1]),
-            release_kind=Subquery(latest.values("kind")[:1]),
-        )
-        .order_by("place__name", "-created_at")
+    return render(
+        request, "reports/index.html", {"diagnostics": reading.rounds_for_reader(request.user)}
     )
-    return render(request, "reports/index.html", {"diagnostics": diagnostics})
 
 
 @login_required
@@ -201,7 +187,7 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
     if reader.summary is None:
         return _not_released(request, diagnostic, is_facilitator)
     summary = reader.summary
-    narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
+    narrative = diagnostic_narrative(summary, reading.preconditions_by_code(diagnostic))
     view, chosen, panels = _switcher(request, summary)
     sections = [
         {"system": system, "story": story, "radar": None if system.suppressed else _radar(system)}
@@ -345,7 +331,7 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     if reader.summary is None:
         return _not_released(request, diagnostic, is_facilitator, status=404)
     summary = reader.summary
-    narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
+    narrative = diagnostic_narrative(summary, reading.preconditions_by_code(diagnostic))
     sections = [
         {
             "system": system,
@@ -443,17 +429,13 @@ def report_export(
         response["Content-Disposition"] = content_disposition_header(True, filename)
     else:  # the URL converter only lets the three formats through
         raise Http404("No such format")
-    AuditEvent.objects.create(
+    reading.export_record(
         diagnostic=diagnostic,
-        place=diagnostic.place,
-        actor=signed_in_user(request),
-        action=AuditEvent.Action.EXPORTED,
-        detail={
-            "format": fmt,
-            "kind": kind if fmt != "json" else "summary",
-            "names": include_names,
-            "release": reader.param,
-        },
+        actor=request.user,
+        file_format=fmt,
+        kind=kind if fmt != "json" else "summary",
+        include_names=include_names,
+        release=reader.param,
     )
     return response
 
@@ -479,30 +461,6 @@ def release_publish(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _evidence_rows(
-    diagnostic: Diagnostic, reader: releases.ReaderView, system_name: str
-) -> list[dict]:
-    """The raw evidence of one system: a release's rows, or live rows (attributed mode),
-    each with a sector or role only where that group has at least k respondents."""
-    if reader.release is not None:
-        source: list[list] | list[tuple] = releases.release_rows(reader.release)
-    else:
-        source = list(exports._rating_values(diagnostic, include_names=False))
-    sectors, roles = dict(Sector.choices), dict(Role.choices)
-    return [
-        {
-            "code": code,
-            "title": title,
-            "score": score,
-            "dont_know": dont_know,
-            "evidence": text,
-            "who": ", ".join(filter(None, [sectors.get(sector), roles.get(role)])),
-        }
-        for system, code, title, sector, role, score, dont_know, text in source
-        if system == system_name and text.strip()
-    ]
-
-
 @login_required
 @never_cache
 def raw_evidence(request: HttpRequest, slug: str) -> HttpResponse:
@@ -518,17 +476,12 @@ def raw_evidence(request: HttpRequest, slug: str) -> HttpResponse:
         include_evidence=False,
         compare=False,
     )
-    systems = list(diagnostic.systems.order_by("name"))
+    systems = reading.systems_by_name(diagnostic)
     system = next((s for s in systems if s.slug == request.GET.get("system")), None)
     rows: list[dict] = []
     if system is not None and (reader.live or reader.release is not None):
-        rows = _evidence_rows(diagnostic, reader, system.name)
-        AuditEvent.objects.create(
-            diagnostic=diagnostic,
-            place=diagnostic.place,
-            actor=signed_in_user(request),
-            action=AuditEvent.Action.EVIDENCE_READ,
-            detail={"system": system.name, "excerpts": len(rows), "release": reader.param},
+        rows = reading.raw_evidence_read(
+            diagnostic=diagnostic, reader=reader, system=system, actor=request.user
         )
     return render(
         request,

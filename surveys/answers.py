@@ -18,6 +18,7 @@ from django.utils import timezone
 from preconditions.models import Precondition
 
 from .answer_replace import stored_answer_replace
+from .audit import audit
 from .models import AuditEvent, Invitation, Rating, Response, System
 
 
@@ -324,9 +325,9 @@ def responses_withdraw(*, invitation: Invitation) -> int:
     with transaction.atomic():
         count = invitation.responses.count()
         invitation.responses.all().delete()
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.RESPONSES_WITHDRAWN,
             diagnostic=invitation.diagnostic,
-            action=AuditEvent.Action.RESPONSES_WITHDRAWN,
             detail={"responses": count},
         )
     return count

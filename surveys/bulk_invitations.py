@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .audit import audit
 from .invitations import email_address_problem, invitation_create
 from .models import (
     AuditEvent,
@@ -264,10 +265,10 @@ def invitations_bulk_create(*, diagnostic: Diagnostic, plan: BulkPlan, actor) ->
                     email=row.email,
                 )
             )
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.INVITED,
             diagnostic=diagnostic,
             actor=actor,
-            action=AuditEvent.Action.INVITED,
             detail={"count": len(created), "duplicates": len(plan.duplicate_rows)},
         )
     return created

@@ -6,12 +6,14 @@ import secrets
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from preconditions.framework import framework_default
 
 from . import confidentiality
+from .audit import audit
 from .models import AuditEvent, Diagnostic, Place, Response, System
 
 
@@ -23,10 +25,55 @@ def place_create(*, name: str, description: str, facilitator) -> Place:
     with transaction.atomic():
         place = Place.objects.create(name=name, slug=slug, description=description)
         place.facilitators.add(facilitator)
-        AuditEvent.objects.create(
-            place=place, actor=facilitator, action=AuditEvent.Action.PLACE_CREATED
-        )
+        audit(AuditEvent.Action.PLACE_CREATED, place=place, actor=facilitator)
     return place
+
+
+def places_of_facilitator(user) -> QuerySet[Place]:
+    """The places ``user`` facilitates, by name, each with its rounds newest first: two
+    queries."""
+    return (
+        Place.objects.filter(facilitators=user)
+        .prefetch_related(
+            Prefetch("diagnostics", queryset=Diagnostic.objects.order_by("-created_at"))
+        )
+        .order_by("name")
+    )
+
+
+def rounds_steered_by(user) -> QuerySet[Diagnostic]:
+    """The rounds ``user`` is a steering member of, with their place: one query."""
+    return Diagnostic.objects.filter(steering_members=user).select_related("place")
+
+
+def place_overview(place: Place) -> dict[str, QuerySet]:
+    """What a place's page lists: its systems (with their parent), its organisations
+    (with how many invitations each has) and its rounds, newest first. Three queries."""
+    return {
+        "systems": place.systems.select_related("parent"),
+        "organisations": place.organisations.annotate(invited=Count("invitations")),
+        "diagnostics": place.diagnostics.order_by("-created_at"),
+    }
+
+
+def place_rounds(place: Place) -> list[Diagnostic]:
+    """The place's rounds, newest first: one query."""
+    return list(place.diagnostics.order_by("-created_at"))
+
+
+def round_systems(diagnostic: Diagnostic) -> QuerySet[System]:
+    """The systems the round assesses (in the systems' usual order)."""
+    return diagnostic.systems.all()
+
+
+def system_add(*, place: Place, system: System) -> System:
+    """Save a new ``system`` (from a form, unsaved) in ``place`` with a slug of its own."""
+    system.place = place
+    system.slug = unique_slug(
+        slugify(system.name)[:70], set(place.systems.values_list("slug", flat=True))
+    )
+    system.save()
+    return system
 
 
 def unique_slug(base: str, taken: set[str], *, max_length: int = 80) -> str:
@@ -78,11 +125,10 @@ def diagnostic_create(*, place: Place, form_data: dict, actor) -> Diagnostic:
             **form_data,
         )
         diagnostic.systems.set(systems)
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.DIAGNOSTIC_CREATED,
             diagnostic=diagnostic,
-            place=place,
             actor=actor,
-            action=AuditEvent.Action.DIAGNOSTIC_CREATED,
             detail=confidentiality.settings_of(diagnostic),
         )
     return diagnostic
@@ -118,24 +164,22 @@ def diagnostic_update(*, diagnostic: Diagnostic, form_data: dict, actor) -> None
         diagnostic.systems.set(systems)
         if not confidentiality.facilitators_see_who_said_what(diagnostic):
             _imported_labels_pseudonymise(diagnostic)
-        AuditEvent.objects.create(
-            diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.DIAGNOSTIC_EDITED
-        )
+        audit(AuditEvent.Action.DIAGNOSTIC_EDITED, diagnostic=diagnostic, actor=actor)
         for name, _label in confidentiality.SETTINGS:
             if new[name] == old[name]:
                 continue
             if name == "min_group_size":
-                AuditEvent.objects.create(
+                audit(
+                    AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
                     diagnostic=diagnostic,
                     actor=actor,
-                    action=AuditEvent.Action.MIN_GROUP_SIZE_CHANGED,
                     detail={"from": old[name], "to": new[name]},
                 )
             else:
-                AuditEvent.objects.create(
+                audit(
+                    AuditEvent.Action.CONFIDENTIALITY_CHANGED,
                     diagnostic=diagnostic,
                     actor=actor,
-                    action=AuditEvent.Action.CONFIDENTIALITY_CHANGED,
                     detail={"setting": name, "from": old[name], "to": new[name]},
                 )
 
@@ -164,9 +208,7 @@ def diagnostic_open(*, diagnostic: Diagnostic, actor) -> None:
         diagnostic.status = Diagnostic.Status.OPEN
         diagnostic.opened_at = diagnostic.opened_at or timezone.now()
         diagnostic.save(update_fields=["status", "opened_at"])
-        AuditEvent.objects.create(
-            diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.OPENED
-        )
+        audit(AuditEvent.Action.OPENED, diagnostic=diagnostic, actor=actor)
 
 
 # Called as a round closes, inside the same transaction: ``reports`` registers its final
@@ -187,8 +229,6 @@ def diagnostic_close(*, diagnostic: Diagnostic, actor) -> None:
             diagnostic.status = Diagnostic.Status.CLOSED
             diagnostic.closed_at = timezone.now()
             diagnostic.save(update_fields=["status", "closed_at"])
-            AuditEvent.objects.create(
-                diagnostic=diagnostic, actor=actor, action=AuditEvent.Action.CLOSED
-            )
+            audit(AuditEvent.Action.CLOSED, diagnostic=diagnostic, actor=actor)
             for hook in CLOSE_HOOKS:
                 hook(diagnostic=diagnostic, actor=actor)

@@ -547,10 +547,6 @@ class BulkInvitationForm(GDSForm):
         return cleaned
 
 
-class ConfirmForm(GDSForm):
-    """A form with only a submit button, for POST actions with CSRF protection."""
-
-
 # Indexes an answer may name before the pre-condition is known (a background save checks
 # them against its indicators in the same statement that stores them): generous, since
 # StepForm, with the pre-condition's own indicators, is the real judge.

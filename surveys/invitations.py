@@ -21,11 +21,20 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import AuditEvent, Diagnostic, Invitation, Organisation, Response, System
+from .audit import audit
+from .models import (
+    AuditEvent,
+    Diagnostic,
+    Invitation,
+    Organisation,
+    Rating,
+    Response,
+    System,
+)
 
 
 def email_address_problem(email: str) -> str | None:
@@ -101,15 +110,78 @@ def invitation_create(
     return invitation
 
 
+def invitation_invite(
+    *,
+    diagnostic: Diagnostic,
+    actor,
+    organisation: Organisation,
+    role: str,
+    systems: Sequence[System],
+    name: str = "",
+    email: str = "",
+) -> Invitation:
+    """A facilitator invites one partner: the invitation and its audit record together."""
+    with transaction.atomic():
+        invitation = invitation_create(
+            diagnostic=diagnostic,
+            organisation=organisation,
+            role=role,
+            systems=systems,
+            name=name,
+            email=email,
+        )
+        audit(AuditEvent.Action.INVITED, diagnostic=diagnostic, actor=actor, detail={"count": 1})
+    return invitation
+
+
+def invitation_of(diagnostic: Diagnostic, public_id: str) -> Invitation | None:
+    """The round's invitation with this public id (from a URL), with its organisation and
+    place; None if there is none."""
+    if "\x00" in public_id:  # %00 in a URL: PostgreSQL refuses NUL in a query
+        return None
+    return (
+        diagnostic.invitations.select_related("organisation", "diagnostic__place")
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+def invitation_responses(invitation: Invitation) -> QuerySet[Response]:
+    """The partner's responses, one per system, with the system: one query."""
+    return invitation.responses.select_related("system")
+
+
+def invitation_systems(invitation: Invitation) -> QuerySet[System]:
+    """The systems the partner was invited to assess."""
+    return invitation.systems.all()
+
+
+def invitation_answers_read(*, invitation: Invitation, actor) -> list[Response]:
+    """One partner's answers with their ratings, for a facilitator of an attributed round
+    (the caller checks the round is attributed). The reading is audited. Two queries."""
+    responses = list(
+        invitation.responses.select_related("system").prefetch_related(
+            Prefetch("ratings", queryset=Rating.objects.select_related("precondition"))
+        )
+    )
+    audit(
+        AuditEvent.Action.ANSWERS_READ,
+        diagnostic=invitation.diagnostic,
+        actor=actor,
+        detail={"invitation": invitation.public_id},
+    )
+    return responses
+
+
 def invitation_renew_link(*, invitation: Invitation, actor) -> str:
     """Make the current link stop working and return the new one."""
     invitation.token_generation += 1
     _store_token_hash(invitation)
     invitation.save(update_fields=["token_generation", "token_hash"])
-    AuditEvent.objects.create(
+    audit(
+        AuditEvent.Action.LINK_RENEWED,
         diagnostic=invitation.diagnostic,
         actor=actor,
-        action=AuditEvent.Action.LINK_RENEWED,
         detail={"invitation": invitation.public_id},
     )
     return invitation_link(invitation)
@@ -119,10 +191,10 @@ def invitation_revoke(*, invitation: Invitation, actor) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.REVOKED,
             diagnostic=invitation.diagnostic,
             actor=actor,
-            action=AuditEvent.Action.REVOKED,
             detail={"invitation": invitation.public_id},
         )
 
@@ -184,3 +256,15 @@ def invitations_search(
     if status in filters:
         invitations = invitations.filter(filters[status])
     return invitations
+
+
+def invitations_not_emailed_count(diagnostic: Diagnostic) -> int:
+    """Live invitations with an address whose link has not been e-mailed or sent: what
+    "E-mail the links" would send. One query."""
+    return (
+        diagnostic.invitations.filter(
+            revoked_at__isnull=True, email_status="", sent_at__isnull=True
+        )
+        .exclude(email="")
+        .count()
+    )

@@ -1,7 +1,7 @@
 """Places, systems, organisations, diagnostics (rounds), invitations, responses, ratings.
 
 Business rules that span models live in topical modules: ``surveys/invitations.py``,
-``surveys/answers.py``, ``surveys/importing.py``, ``surveys/progress.py``.
+``surveys/answers.py``, ``surveys/importing/``, ``surveys/progress.py``.
 """
 
 from __future__ import annotations

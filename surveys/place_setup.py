@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.text import slugify
 
+from .audit import audit
 from .diagnostics import diagnostic_create
 from .invitations import invitation_create
 from .models import AuditEvent, Diagnostic, Organisation, Place, Sector
@@ -204,10 +205,10 @@ def invitations_copy(*, source: Diagnostic, target: Diagnostic, actor) -> tuple[
             )
             copied += 1
         if copied:
-            AuditEvent.objects.create(
+            audit(
+                AuditEvent.Action.INVITED,
                 diagnostic=target,
                 actor=actor,
-                action=AuditEvent.Action.INVITED,
                 detail={"count": copied, "copied_from": source.slug},
             )
     return copied, skipped

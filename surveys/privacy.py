@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from .audit import audit
 from .models import AuditEvent, Diagnostic, Invitation, PendingImport, Response
 
 # Called inside the erasure's transaction: apps that keep copies of partners' personal data
@@ -38,13 +39,22 @@ def diagnostic_erase_personal_data(*, diagnostic: Diagnostic, actor) -> int:
         PendingImport.objects.filter(diagnostic=diagnostic).delete()
         diagnostic.personal_data_erased_at = timezone.now()
         diagnostic.save(update_fields=["personal_data_erased_at"])
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.PERSONAL_DATA_ERASED,
             diagnostic=diagnostic,
             actor=actor,
-            action=AuditEvent.Action.PERSONAL_DATA_ERASED,
             detail={"invitations": erased},
         )
     return erased
+
+
+def diagnostic_members(diagnostic: Diagnostic) -> dict[str, list]:
+    """Who can manage the round (its place's facilitators) and who steers it, by
+    username: two queries."""
+    return {
+        "facilitators": list(diagnostic.place.facilitators.order_by("username")),
+        "steering": list(diagnostic.steering_members.order_by("username")),
+    }
 
 
 def find_user(identifier: str):
@@ -70,10 +80,10 @@ def membership_change(
         diagnostic.place.facilitators if role == "facilitator" else diagnostic.steering_members
     )
     (members.add if add else members.remove)(user)
-    AuditEvent.objects.create(
+    audit(
+        AuditEvent.Action.ROLE_CHANGED,
         diagnostic=diagnostic,
         actor=actor,
-        action=AuditEvent.Action.ROLE_CHANGED,
         detail={"user": user.get_username(), "role": role, "added": add},
     )
     return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from preconditions.models import Framework
 from reports.aggregate import (
@@ -316,3 +317,8 @@ def import_row(**values: str) -> dict[str, str]:
         "evidence": "",
     }
     return base | values
+
+
+def step_url(invitation: Invitation, system: System, code: str = "A") -> str:
+    """The partner's page for one pre-condition of one system."""
+    return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])

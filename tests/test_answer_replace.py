@@ -13,7 +13,7 @@ from surveys.answers import Answer, PartnerLink
 from surveys.invitations import invitation_renew_link, invitation_revoke, invitation_token
 from surveys.models import Diagnostic, Invitation, Rating
 
-from .factories import make_diagnostic, make_invitation, make_place, make_system
+from .factories import make_diagnostic, make_invitation, make_place, make_system, step_url
 
 NEW = Answer(score=4, dont_know=False, evidence="Seen at the hostel", indicators_seen=[0, 2])
 
@@ -30,10 +30,6 @@ def partner(client, framework):
     first = client.post(step_url(invitation, system, "A"), {"answer": "2", "version": 0})
     assert first.status_code == 302
     return invitation, system
-
-
-def step_url(invitation, system, code):
-    return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])
 
 
 def stored(invitation, system, code="A") -> Rating:

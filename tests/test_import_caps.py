@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from surveys import importing
 from surveys.importing import (
     COLUMNS,
     MAX_CELLS_PER_ROW,
@@ -23,6 +22,7 @@ from surveys.importing import (
     parse_import_file,
     pending_import_create,
 )
+from surveys.importing import read as importing_read
 from surveys.models import PendingImport, Rating
 from tests.factories import make_diagnostic, make_place, make_system, make_user
 
@@ -157,7 +157,7 @@ def test_a_row_counts_up_to_its_last_cell_since_openpyxl_fills_the_gaps(
 
 
 def test_cells_are_capped_in_total_too(monkeypatch, openpyxl_must_not_parse_rows):
-    monkeypatch.setattr(importing, "MAX_CELLS", 50)
+    monkeypatch.setattr(importing_read, "MAX_CELLS", 50)
     content = crafted_workbook(_HEADER_ROW + b"</row>" + rating_row() * 6)
     with pytest.raises(ImportFileError, match="more than 50 cells, counting empty ones"):
         parse_import_file("offline.xlsx", content)
@@ -170,7 +170,7 @@ def test_a_row_number_far_below_the_data_is_refused_before_reading(openpyxl_must
 
 
 def test_a_huge_table_of_shared_strings_is_refused_before_openpyxl_loads_it(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_XLSX_ELEMENTS", 1000)
+    monkeypatch.setattr(importing_read, "MAX_XLSX_ELEMENTS", 1000)
 
     def refuse(*args, **kwargs):
         raise AssertionError("openpyxl loaded the shared strings before the caps were checked")

@@ -204,14 +204,14 @@ def test_more_than_the_maximum_number_of_rows_is_refused():
 
 
 def test_a_file_of_mostly_blank_rows_is_refused_before_it_is_read_to_the_end(monkeypatch):
-    monkeypatch.setattr("surveys.importing.MAX_ROWS_READ", 10)
+    monkeypatch.setattr("surveys.importing.read.MAX_ROWS_READ", 10)
     content = csv_bytes([row()]) + b",,,,,,,\n" * 20
     with pytest.raises(ImportFileError, match="more than 10 rows, counting blank ones"):
         parse_import_file("offline.csv", content)
 
 
 def test_a_workbook_that_unzips_to_something_huge_is_refused(monkeypatch):
-    monkeypatch.setattr("surveys.importing.MAX_XLSX_UNZIPPED_SIZE", 1000)
+    monkeypatch.setattr("surveys.importing.read.MAX_XLSX_UNZIPPED_SIZE", 1000)
     content = xlsx_bytes([list(COLUMNS), ["R1", "O", "public", "", "S", "A", 3, "x" * 2000]])
     with pytest.raises(ImportFileError, match="too large once unpacked"):
         parse_import_file("offline.xlsx", content)

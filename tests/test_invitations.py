@@ -5,6 +5,7 @@ import hashlib
 from surveys.bulk_invitations import invitations_bulk_create, invitations_bulk_plan
 from surveys.invitations import (
     invitation_from_token,
+    invitation_invite,
     invitation_link,
     invitation_renew_link,
     invitation_token,
@@ -114,3 +115,30 @@ def test_bulk_create_accepts_labels_and_creates_new_organisations(framework):
     assert Organisation.objects.get().sector == "voluntary"
     assert created[0].role == "service_user"
     assert AuditEvent.objects.filter(action="invited", detail__count=2).exists()
+
+
+def test_inviting_one_partner_is_audited_with_the_invitation(framework):
+    diagnostic = _diagnostic(framework)
+    facilitator = make_user()
+    organisation = Organisation.objects.create(
+        place=diagnostic.place, name="Northbridge Shelter", sector="voluntary"
+    )
+    invitation = invitation_invite(
+        diagnostic=diagnostic,
+        actor=facilitator,
+        organisation=organisation,
+        role="frontline",
+        systems=list(diagnostic.systems.all()[:1]),
+        name="Sam",
+        email="sam@example.org",
+    )
+    event = AuditEvent.objects.get(action=AuditEvent.Action.INVITED)
+    assert (event.diagnostic_id, event.place_id, event.actor_id, event.detail) == (
+        diagnostic.pk,
+        diagnostic.place_id,
+        facilitator.pk,
+        {"count": 1},
+    )
+    assert invitation_from_token(invitation_link(invitation).rstrip("/").split("/")[-1]) == (
+        invitation
+    )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from surveys.invitations import invitation_token
 from surveys.models import Diagnostic, Rating, Response
 
-from .factories import make_diagnostic, make_invitation, make_place, make_system
+from .factories import make_diagnostic, make_invitation, make_place, make_system, step_url
 
 
 @pytest.fixture
@@ -24,10 +24,6 @@ def invitation(framework):
 
 def arrive(client, invitation):
     return client.get(f"/i/{invitation_token(invitation)}/")
-
-
-def step_url(invitation, system, code):
-    return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])
 
 
 def answer(client, invitation, system, code, value="3", evidence="", version=None, **extra):

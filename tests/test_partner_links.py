@@ -10,7 +10,7 @@ from django.urls import reverse
 from surveys.invitations import invitation_renew_link, invitation_revoke, invitation_token
 from surveys.models import Invitation, Rating, Response
 
-from .factories import make_diagnostic, make_invitation, make_place, make_system
+from .factories import make_diagnostic, make_invitation, make_place, make_system, step_url
 
 
 @pytest.fixture
@@ -25,10 +25,6 @@ def partner(client, framework):
         reply = client.post(step_url(invitation, system, code), {"answer": "2", "version": 0})
         assert reply.status_code == 302
     return invitation, system
-
-
-def step_url(invitation, system, code):
-    return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])
 
 
 def _landing(client, invitation, system):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from surveys.invitations import invitation_token
 from surveys.models import Rating, Response
 
-from .factories import make_diagnostic, make_invitation, make_place, make_system
+from .factories import make_diagnostic, make_invitation, make_place, make_system, step_url
 
 
 @pytest.fixture
@@ -34,10 +34,6 @@ def database_down():
 
     with connection.execute_wrapper(refuse):
         yield
-
-
-def step_url(invitation, system, code="A"):
-    return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])
 
 
 TYPED = "Line one of what I typed\r\nand line two, with care"

@@ -16,7 +16,14 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.utils.text import slugify
 
-from demo.northbridge import CURRENT_TITLE, DEMO_ACCOUNTS, DEMO_EXPECTATIONS, PREVIOUS_TITLE
+from demo.northbridge import (
+    CURRENT_TITLE,
+    DEMO_ACCOUNTS,
+    DEMO_EXPECTATIONS,
+    PREVIOUS_TITLE,
+    _shown_groups,
+)
+from reports.aggregate import SECTORS
 from surveys.models import Diagnostic, Invitation, Organisation, Place, Rating, Response, System
 
 # The narrative report's thresholds, restated independently of demo/northbridge.py.
@@ -406,3 +413,13 @@ def test_the_report_finds_the_designed_signals(current):
     # Crisis care's private sector is below the group minimum, so it is hidden.
     crisis = next(s for s in diagnostic_summary(current).systems if s.slug == MH)
     assert crisis.respondents_by_sector["private"] is None
+
+
+def test_the_demo_reads_shown_groups_with_the_reports_rule():
+    """Two respondents of the private sector said only "don't know": the report hides
+    them and, so that the total cannot give them away, the smallest shown sector too. The
+    demo's check of its design must see the same groups."""
+    scores = {"public": 6, "voluntary": 7}
+    people = {"public": 6, "private": 2, "voluntary": 7}
+    assert _shown_groups(scores, people, SECTORS, 5) == {"voluntary"}
+    assert _shown_groups(scores, scores, SECTORS, 5) == {"public", "voluntary"}

@@ -1,8 +1,8 @@
 """Anonymity suppression: the pure rule, and how the summary applies it.
 
-The rule (reports/aggregate.py, docs/reports.md): a cell below k is hidden; if the hidden
-cells of a breakdown hold fewer than k ratings (but some), the next smallest cells are
-hidden too, until they hold at least k or every cell is hidden.
+The rule (reports/aggregate/suppression.py, docs/reports.md): a cell below k is hidden;
+if the hidden cells of a breakdown hold fewer than k ratings (but some), the next
+smallest cells are hidden too, until they hold at least k or every cell is hidden.
 """
 
 from __future__ import annotations

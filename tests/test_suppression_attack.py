@@ -38,7 +38,7 @@ for "no role") give t + a_s + b_r = [cell (s, r) in G] on every cell with people
 it; it enumerates every such 0/1 pattern below k, component by component of the graph
 whose edges are the non-empty cells, and a brute-force test (every subset, by matrix
 rank) checks it on small tables. It is written separately from the app's own check
-(``_linked_disclosure`` in ``reports/aggregate.py``), which it audits.
+(``_linked_disclosure`` in ``reports/aggregate/suppression.py``), which it audits.
 
 *What counts as a leak*: a derivable group G with 0 < scores(G) < k or
 0 < people(G) < k, other than everyone who answered the pre-condition (the overall

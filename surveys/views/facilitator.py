@@ -10,11 +10,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,9 +21,9 @@ from .. import diagnostics as diagnostic_service
 from ..access import (
     diagnostic_for_facilitator,
     place_for_facilitator,
-    signed_in_user,
     user_can_create_places,
 )
+from ..audit import audit_trail
 from ..bulk_invitations import MAX_ROWS as BULK_MAX_ROWS
 from ..bulk_invitations import pending_bulk_confirm, pending_bulk_create, plan_from_text
 from ..forms import (
@@ -41,44 +39,37 @@ from ..forms import (
     SystemsBulkForm,
 )
 from ..invitations import (
-    invitation_create,
+    invitation_answers_read,
+    invitation_invite,
     invitation_link,
+    invitation_of,
     invitation_renew_link,
+    invitation_responses,
     invitation_revoke,
+    invitation_systems,
+    invitations_not_emailed_count,
     invitations_search,
 )
 from ..models import (
-    AuditEvent,
     Diagnostic,
     Invitation,
     PendingBulkInvitation,
-    Place,
-    Rating,
     System,
 )
-from ..privacy import diagnostic_erase_personal_data, membership_change
+from ..privacy import diagnostic_erase_personal_data, diagnostic_members, membership_change
 from ..progress import diagnostic_progress, round_counts
 
 
 # Places ---------------------------------------------------------------------------------
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    places = (
-        Place.objects.filter(facilitators=user)
-        .prefetch_related(
-            Prefetch("diagnostics", queryset=Diagnostic.objects.order_by("-created_at"))
-        )
-        .order_by("name")
-    )
-    steered = Diagnostic.objects.filter(steering_members=user).select_related("place")
     return render(
         request,
         "surveys/dashboard.html",
         {
-            "places": places,
-            "steered": steered,
-            "can_create_places": user_can_create_places(user),
+            "places": diagnostic_service.places_of_facilitator(request.user),
+            "steered": diagnostic_service.rounds_steered_by(request.user),
+            "can_create_places": user_can_create_places(request.user),
         },
     )
 
@@ -105,12 +96,7 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "surveys/place_detail.html",
-        {
-            "place": place,
-            "systems": place.systems.select_related("parent"),
-            "organisations": place.organisations.annotate(invited=Count("invitations")),
-            "diagnostics": place.diagnostics.order_by("-created_at"),
-        },
+        {"place": place, **diagnostic_service.place_overview(place)},
     )
 
 
@@ -134,13 +120,7 @@ def system_create(request: HttpRequest, slug: str) -> HttpResponse:
     place = place_for_facilitator(request, slug)
     form = SystemForm(request.POST or None, place=place)
     if request.method == "POST" and form.is_valid():
-        system = form.save(commit=False)
-        system.place = place
-        system.slug = diagnostic_service.unique_slug(
-            slugify(form.cleaned_data["name"])[:70],
-            set(place.systems.values_list("slug", flat=True)),
-        )
-        system.save()
+        system = diagnostic_service.system_add(place=place, system=form.save(commit=False))
         messages.success(request, f"Added the system {system.name}.")
         return redirect(place)
     return render(
@@ -244,7 +224,7 @@ def diagnostic_create(request: HttpRequest, slug: str) -> HttpResponse:
     """A new round; ``?copy=<slug>`` starts from the set-up of an earlier one (its
     systems and confidentiality settings, and its partners invited again if asked)."""
     place = place_for_facilitator(request, slug)
-    rounds = list(place.diagnostics.order_by("-created_at"))
+    rounds = diagnostic_service.place_rounds(place)
     copy_slug = request.POST.get("copy_from") or request.GET.get("copy")
     source = next((d for d in rounds if d.slug == copy_slug), None)
     form = DiagnosticForm(
@@ -315,9 +295,9 @@ def diagnostic_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys/diagnostic_detail.html",
         {
             "diagnostic": diagnostic,
-            "systems": diagnostic.systems.all(),
+            "systems": diagnostic_service.round_systems(diagnostic),
             "progress": diagnostic_progress(diagnostic),
-            "audit_events": diagnostic.audit_events.select_related("actor")[:20],
+            "audit_events": audit_trail(diagnostic, limit=20),
         },
     )
 
@@ -335,7 +315,7 @@ def diagnostic_open(request: HttpRequest, slug: str) -> HttpResponse:
                 "diagnostic": diagnostic,
                 "action": "open",
                 "counts": round_counts(diagnostic),
-                "systems": diagnostic.systems.all(),
+                "systems": diagnostic_service.round_systems(diagnostic),
             },
         )
     diagnostic_service.diagnostic_open(diagnostic=diagnostic, actor=request.user)
@@ -404,11 +384,7 @@ def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
             "page": page,
             "page_links": _page_links(page),
             "query_string": query.urlencode(),
-            "not_emailed": diagnostic.invitations.filter(
-                revoked_at__isnull=True, email_status="", sent_at__isnull=True
-            )
-            .exclude(email="")
-            .count(),
+            "not_emailed": invitations_not_emailed_count(diagnostic),
         },
     )
 
@@ -419,19 +395,14 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST or None, diagnostic=diagnostic)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        invitation = invitation_create(
+        invitation = invitation_invite(
             diagnostic=diagnostic,
+            actor=request.user,
             organisation=data["organisation"],
             role=data["role"],
             systems=list(data["systems"]),
             name=data["name"],
             email=data["email"],
-        )
-        AuditEvent.objects.create(
-            diagnostic=diagnostic,
-            actor=signed_in_user(request),
-            action=AuditEvent.Action.INVITED,
-            detail={"count": 1},
         )
         messages.success(request, "Created the invitation. Copy its link or send it by email.")
         return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)
@@ -501,12 +472,10 @@ def _invitation_bulk_confirm(request: HttpRequest, diagnostic: Diagnostic) -> Ht
 
 
 def _invitation(diagnostic: Diagnostic, public_id: str) -> Invitation:
-    if "\x00" in public_id:  # from the URL (%00): PostgreSQL refuses NUL in a query
+    invitation = invitation_of(diagnostic, public_id)
+    if invitation is None:
         raise Http404("No such invitation")
-    return get_object_or_404(
-        diagnostic.invitations.select_related("organisation", "diagnostic__place"),
-        public_id=public_id,
-    )
+    return invitation
 
 
 @login_required
@@ -521,8 +490,8 @@ def invitation_detail(request: HttpRequest, slug: str, public_id: str) -> HttpRe
             "diagnostic": diagnostic,
             "invitation": invitation,
             "link": invitation_link(invitation) if invitation.token_hash else "",
-            "systems": invitation.systems.all(),
-            "responses": invitation.responses.select_related("system"),
+            "systems": invitation_systems(invitation),
+            "responses": invitation_responses(invitation),
         },
     )
 
@@ -536,15 +505,7 @@ def invitation_answers(request: HttpRequest, slug: str, public_id: str) -> HttpR
     if not confidentiality.facilitators_see_who_said_what(diagnostic):
         raise Http404("This round is anonymous")
     invitation = _invitation(diagnostic, public_id)
-    responses = invitation.responses.select_related("system").prefetch_related(
-        Prefetch("ratings", queryset=Rating.objects.select_related("precondition"))
-    )
-    AuditEvent.objects.create(
-        diagnostic=diagnostic,
-        actor=signed_in_user(request),
-        action=AuditEvent.Action.ANSWERS_READ,
-        detail={"invitation": invitation.public_id},
-    )
+    responses = invitation_answers_read(invitation=invitation, actor=request.user)
     return render(
         request,
         "surveys/invitation_answers.html",
@@ -565,7 +526,7 @@ def invitation_renew(request: HttpRequest, slug: str, public_id: str) -> HttpRes
             {
                 "diagnostic": diagnostic,
                 "invitation": invitation,
-                "started": invitation.responses.count(),
+                "started": invitation_responses(invitation).count(),
             },
         )
     invitation_renew_link(invitation=invitation, actor=request.user)
@@ -623,8 +584,7 @@ def diagnostic_access(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "diagnostic": diagnostic,
             "form": form,
-            "facilitators": diagnostic.place.facilitators.order_by("username"),
-            "steering": diagnostic.steering_members.order_by("username"),
+            **diagnostic_members(diagnostic),
         },
     )
 
@@ -638,7 +598,7 @@ def diagnostic_audit(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys/diagnostic_audit.html",
         {
             "diagnostic": diagnostic,
-            "events": diagnostic.audit_events.select_related("actor")[:500],
+            "events": audit_trail(diagnostic, limit=500),
         },
     )
 

@@ -15,18 +15,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from config.forms import GDSForm
 
-from ..access import diagnostic_for_facilitator, signed_in_user
+from ..access import diagnostic_for_facilitator
+from ..diagnostics import round_systems
 from ..importing import (
     COLUMNS,
-    PENDING_IMPORT_MAX_AGE,
     ImportFileError,
     pending_import_confirm,
     pending_import_create,
+    pending_import_of,
     pending_import_plan,
 )
 from ..models import Diagnostic, PendingImport
@@ -61,14 +61,7 @@ class ImportUploadForm(GDSForm):
 
 def _pending_import(request: HttpRequest, diagnostic: Diagnostic, public_id: str) -> PendingImport:
     """The user's own upload to this diagnostic, or 404: no one else's is reachable."""
-    if "\x00" in public_id:  # from the URL (%00): PostgreSQL refuses NUL in a query
-        raise Http404("No such upload")
-    pending = PendingImport.objects.filter(
-        public_id=public_id,
-        diagnostic=diagnostic,
-        uploaded_by=signed_in_user(request),
-        created_at__gte=timezone.now() - PENDING_IMPORT_MAX_AGE,
-    ).first()
+    pending = pending_import_of(diagnostic=diagnostic, user=request.user, public_id=public_id)
     if pending is None:
         raise Http404("No such upload")
     return pending
@@ -100,7 +93,7 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "diagnostic": diagnostic,
             "form": form,
-            "systems": diagnostic.systems.all(),
+            "systems": round_systems(diagnostic),
             "columns": COLUMNS,
         },
     )

@@ -39,7 +39,15 @@ from ..answers import (
 )
 from ..forms import DONT_KNOW, AnswerForm, StepForm
 from ..invitations import invitation_from_token
-from ..models import Invitation, Rating, Response, Score, System
+from ..models import Rating, Score, System
+from ..partner_reading import (
+    invitation_opened,
+    partner_progress,
+    partner_response,
+    partner_scope,
+    ratings_by_precondition,
+    stored_rating,
+)
 from ..ratelimit import bad_token_limit_reached, bad_token_record
 
 logger = logging.getLogger(__name__)
@@ -157,15 +165,13 @@ def invitation_start(request: HttpRequest, token: str) -> HttpResponse:
     if invitation.is_revoked:
         return render(request, "surveys/partner/link_problem.html", {"revoked": True}, status=410)
     partner_link_hold(request, invitation)
-    if invitation.opened_at is None:
-        Invitation.objects.filter(pk=invitation.pk).update(opened_at=timezone.now())
+    invitation_opened(invitation)
     return redirect("surveys:partner_landing", invitation.public_id)
 
 
 def _partner_context(request: HttpRequest, public_id: str):
     invitation = invitation_for_partner(request, public_id)
-    systems = list(invitation.systems.filter(diagnostics=invitation.diagnostic))
-    preconditions = list(invitation.diagnostic.framework.preconditions.all())
+    systems, preconditions = partner_scope(invitation)
     return invitation, systems, preconditions
 
 
@@ -180,26 +186,7 @@ def _system(systems: list[System], slug: str) -> System:
 @_answers_503_when_the_database_is_down(_page_unavailable)
 def landing(request: HttpRequest, public_id: str) -> HttpResponse:
     invitation, systems, preconditions = _partner_context(request, public_id)
-    responses = {r.system_id: r for r in Response.objects.filter(invitation=invitation)}
-    answered_codes: dict[int, set[str]] = {}
-    for system_id, code in (
-        Rating.objects.filter(response__invitation=invitation)
-        .answered()
-        .values_list("response__system_id", "precondition__code")
-    ):
-        answered_codes.setdefault(system_id, set()).add(code)
-    rows = []
-    for system in systems:
-        answered = answered_codes.get(system.pk, set())
-        rows.append(
-            {
-                "system": system,
-                "response": responses.get(system.pk),
-                "answered": len(answered),
-                # Carry on from the first pre-condition not yet answered.
-                "next_code": next((p.code for p in preconditions if p.code not in answered), None),
-            }
-        )
+    rows = partner_progress(invitation, systems, preconditions)
     return render(
         request,
         "surveys/partner/landing.html",
@@ -304,9 +291,7 @@ def _step_page(
             if outcome.status is SaveStatus.SAVED:  # saved, but no answer chosen
                 form.add_error("answer", NO_ANSWER)
     else:
-        rating = Rating.objects.filter(
-            response__invitation=invitation, response__system=system, precondition=precondition
-        ).first()
+        rating = stored_rating(invitation, system, precondition)
         form = StepForm(initial=_initial(rating), precondition=precondition, system=system)
     return render(
         request,
@@ -375,7 +360,7 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
     invitation, systems, preconditions = _partner_context(request, public_id)
     system = _system(systems, system_slug)
     diagnostic = invitation.diagnostic
-    response = Response.objects.filter(invitation=invitation, system=system).first()
+    response = partner_response(invitation, system)
     missing: list[str] = []
     status = 200
     if request.method == "POST" and diagnostic.is_open:
@@ -392,7 +377,7 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
                 "You can change it until the round closes.",
             )
             return redirect("surveys:partner_landing", invitation.public_id)
-    ratings = {r.precondition_id: r for r in response.ratings.all()} if response is not None else {}
+    ratings = ratings_by_precondition(response)
     rows = [{"precondition": p, "rating": ratings.get(p.pk)} for p in preconditions]
     return render(
         request,

@@ -14,6 +14,8 @@
   every check is counted and the run ends with a summary line.
 - ``live_framework``: the framework fixture for live-server tests, whose transactional
   database is flushed after each test.
+- ``demo``: the Northbridge demo (``demo.northbridge``) seeded into that database; its
+  current round.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from demo.northbridge import CURRENT_TITLE, demo_seed
 from preconditions.models import Framework
+from surveys.models import Diagnostic
 
 from .support import (
     AXE_REGISTRY,
@@ -67,6 +71,13 @@ def live_framework(live_server) -> Framework:
     every test, so it is loaded again for each)."""
     call_command("loaddata", "framework", verbosity=0)
     return Framework.objects.get(slug="place-based-systems-change")
+
+
+@pytest.fixture
+def demo(live_framework) -> Diagnostic:
+    """The Northbridge demo, seeded for this test: its current (open) round."""
+    demo_seed()
+    return Diagnostic.objects.get(title=CURRENT_TITLE)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -16,19 +16,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from demo.northbridge import CURRENT_TITLE, demo_seed
 from surveys.invitations import invitation_link
 from surveys.models import Diagnostic, Invitation, Response
 
 from .support import path_of, run_axe, run_axe_both_sizes, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(live_framework) -> Diagnostic:
-    demo_seed()
-    return Diagnostic.objects.get(title=CURRENT_TITLE)
 
 
 def unstarted_invitation(diagnostic: Diagnostic) -> Invitation:

@@ -19,8 +19,8 @@ import pytest
 from django.utils.text import slugify
 from playwright.sync_api import Page, expect
 
-from demo.northbridge import CURRENT_TITLE, PREVIOUS_TITLE, demo_seed
-from surveys.models import AuditEvent, Diagnostic
+from demo.northbridge import CURRENT_TITLE, PREVIOUS_TITLE
+from surveys.models import AuditEvent
 
 from .support import PHONE, path_of, run_axe, screenshot, sign_in
 
@@ -28,12 +28,6 @@ pytestmark = pytest.mark.browser
 
 SYSTEMS = ["Homelessness and housing", "Families with multiple needs", "Mental health crisis care"]
 SYSTEMS_SLUGS = [slugify(name) for name in SYSTEMS]
-
-
-@pytest.fixture
-def demo(live_framework) -> Diagnostic:
-    demo_seed()
-    return Diagnostic.objects.get(title=CURRENT_TITLE)
 
 
 def assert_charts_drawn(page: Page) -> int:

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from reports import releases
 from reports.exports import csv_writer, export_csv_rows, export_json, export_xlsx
 from surveys import confidentiality
+from surveys.audit import audit
 from surveys.models import AuditEvent, Diagnostic
 
 
@@ -112,10 +113,9 @@ class Command(BaseCommand):
             )
 
         # CSV and Excel hold raw evidence, so who exported what is recorded like a reading.
-        AuditEvent.objects.create(
+        audit(
+            AuditEvent.Action.EXPORTED,
             diagnostic=diagnostic,
-            place=diagnostic.place,
-            action=AuditEvent.Action.EXPORTED,
             detail={
                 "format": file_format,
                 "include_names": include_names,

@@ -178,10 +178,14 @@ class Command(BaseCommand):
 
 def _users(identifiers: list[str]) -> list:
     """The users named, or a CommandError naming those not found (before any import)."""
-    users, unknown = [], []
+    users: list = []
+    unknown: list[str] = []
     for identifier in identifiers:
         user = find_user(identifier)
-        (users if user is not None else unknown).append(user or identifier)
+        if user is None:
+            unknown.append(identifier)
+        else:
+            users.append(user)
     if unknown:
         raise CommandError(
             "Nothing imported: no user with the username or e-mail address "
