@@ -129,15 +129,16 @@ def csv_writer(file) -> _SafeWriter:
 # --- JSON ----------------------------------------------------------------------------
 
 
-def system_findings(system: SystemSummary) -> SystemFindings:
-    """The narrative's findings for one system.
+def system_findings(system: SystemSummary, *, min_group_size: int | None) -> SystemFindings:
+    """The narrative's findings for one system (k = ``min_group_size``: only pre-conditions
+    rated by at least k people are named the strongest or weakest).
 
     Imported when called, and looked up through this module-level name, so the exports do
     not depend on ``reports.narrative`` at import time and tests can substitute it.
     """
     from reports import narrative
 
-    return narrative.system_findings(system)
+    return narrative.system_findings(system, min_group_size=min_group_size)
 
 
 def release_json(summary: DiagnosticSummary) -> dict | None:
@@ -174,12 +175,12 @@ def export_json(diagnostic: Diagnostic, summary: DiagnosticSummary | None = None
         "min_group_size": summary.min_group_size,
         "release": release_json(summary),
         "previous_round": summary.previous_title,
-        "systems": [_system_json(system) for system in summary.systems],
+        "systems": [_system_json(system, summary.min_group_size) for system in summary.systems],
     }
 
 
-def _system_json(system: SystemSummary) -> dict:
-    findings = system_findings(system)
+def _system_json(system: SystemSummary, min_group_size: int) -> dict:
+    findings = system_findings(system, min_group_size=min_group_size)
     return {
         "name": system.name,
         "slug": system.slug,
