@@ -31,6 +31,7 @@ from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
+from . import evidence as evidence_pages
 from . import exports, releases
 from .aggregate import (
     ROLES,
@@ -204,7 +205,12 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
     narrative = diagnostic_narrative(summary, _preconditions(diagnostic))
     view, chosen, panels = _switcher(request, summary)
     sections = [
-        {"system": system, "story": story, "radar": None if system.suppressed else _radar(system)}
+        {
+            "system": system,
+            "story": story,
+            "radar": None if system.suppressed else _radar(system),
+            "evidence": evidence_pages.evidence_previews(system),
+        }
         for system, story in zip(summary.systems, narrative.systems, strict=True)
     ]
     return render(
@@ -291,8 +297,13 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
                 description=distribution_description(p),
             ),
             "counts": _counts(p),
+            "evidence": preview,
         }
-        for p in system.preconditions
+        for p, preview in zip(
+            system.preconditions,
+            evidence_pages.evidence_previews(system, include_empty=True),
+            strict=True,
+        )
     ]
     return render(
         request,
@@ -308,6 +319,46 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
             "by_sector": _breakdown(system, "by_sector", _sector_columns(system)),
             "by_role": _breakdown(system, "by_role", _role_columns(system)),
             "show_evidence": _may_see_evidence(diagnostic),
+            "report_excerpts": evidence_pages.REPORT_EXCERPTS,
+            **_release_context(reader, is_facilitator),
+        },
+    )
+
+
+@login_required
+@never_cache
+def system_evidence(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
+    """Every excerpt of one system, paginated and searchable (``?code=``, ``?q=``,
+    ``?page=``): the report pages show only the first few. The same summary the report
+    shows, so it obeys releases and suppression; only where the round shares evidence."""
+    diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
+    if not _may_see_evidence(diagnostic):
+        raise Http404("This round does not share evidence in its reports")
+    reader = _reader_view(request, diagnostic, is_facilitator)
+    if reader.summary is None:
+        return _not_released(request, diagnostic, is_facilitator)
+    summary = reader.summary
+    system = next((s for s in summary.systems if s.slug == system_slug), None)
+    if system is None:
+        raise Http404("No such system in this diagnostic")
+    query = evidence_pages.clean_query(request.GET.get("q"))
+    result = evidence_pages.evidence_page(
+        system, code=request.GET.get("code"), query=query, page_number=request.GET.get("page")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "reports/system_evidence.html",
+        {
+            "diagnostic": diagnostic,
+            "is_facilitator": is_facilitator,
+            "summary": summary,
+            "system": system,
+            "result": result,
+            "page": result.page,
+            "page_links": evidence_pages.page_links(result.page),
+            "query_string": params.urlencode(),
             **_release_context(reader, is_facilitator),
         },
     )
