@@ -31,8 +31,8 @@ from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
+from . import board_paper, exports, participation, releases
 from . import evidence as evidence_pages
-from . import exports, releases
 from .aggregate import (
     ROLES,
     SCALE,
@@ -404,10 +404,15 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             # radar_svg escapes every piece of text it draws.
             "svg": None if system.suppressed else mark_safe(radar_svg(system)),
             "evidence": _pdf_evidence(system),
+            "breakdown_tables": [
+                (_breakdown(system, "by_sector", _sector_columns(system)), "By sector"),
+                (_breakdown(system, "by_role", _role_columns(system)), "By role"),
+            ],
         }
         for system, story in zip(summary.systems, narrative.systems, strict=True)
     ]
     systems_table = comparison("systems", summary)
+    who_took_part = participation.participation(diagnostic, reader.release)
     html = render_to_string(
         "reports/pdf.html",
         {
@@ -419,6 +424,10 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             # dot_plot_svg escapes every piece of text it draws.
             "systems_svg": mark_safe(dot_plot_svg(systems_table)) if systems_table.series else None,
             "show_evidence": _may_see_evidence(diagnostic),
+            "headlines": board_paper.headlines(summary, narrative),
+            "page_mark": board_paper.page_mark(diagnostic, summary),
+            "participation": who_took_part,
+            "participation_tables": who_took_part.tables(),
         },
         request=request,
     )
