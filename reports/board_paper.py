@@ -47,7 +47,9 @@ def _with_median(p: PreconditionSummary) -> str:
     return f"{p.code}. {p.title} (median {format_number(median)})"
 
 
-def _points(system: SystemSummary, findings: SystemFindings) -> list[str]:
+def system_points(system: SystemSummary, findings: SystemFindings) -> list[str]:
+    """What stands out in one system, as a few short lines (the summary page and the
+    board's Excel sheet)."""
     points = []
     if findings.strengths:
         points.append(f"Established or embedded: {_named(system, findings.strengths)}.")
@@ -72,7 +74,7 @@ def headlines(summary: DiagnosticSummary, narrative: DiagnosticNarrative) -> lis
             name=system.name,
             respondents=system.respondents,
             suppressed=system.suppressed,
-            points=[] if system.suppressed else _points(system, story.findings),
+            points=[] if system.suppressed else system_points(system, story.findings),
         )
         for system, story in zip(summary.systems, narrative.systems, strict=True)
     ]
