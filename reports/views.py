@@ -367,20 +367,10 @@ def system_evidence(request: HttpRequest, slug: str, system_slug: str) -> HttpRe
 # --- the PDF -------------------------------------------------------------------------
 
 
-# A board paper quotes a few excerpts per pre-condition; the web report has them all.
-PDF_EXCERPTS_PER_PRECONDITION = 3
-
-
-def _pdf_evidence(system: SystemSummary) -> list[dict]:
-    return [
-        {
-            "precondition": p,
-            "excerpts": p.evidence[:PDF_EXCERPTS_PER_PRECONDITION],
-            "more": max(0, len(p.evidence) - PDF_EXCERPTS_PER_PRECONDITION),
-        }
-        for p in system.preconditions
-        if p.evidence
-    ]
+def _pdf_evidence(system: SystemSummary) -> list[evidence_pages.EvidencePreview]:
+    """A board paper quotes as many excerpts per pre-condition as the web report shows;
+    the online evidence page has them all."""
+    return evidence_pages.evidence_previews(system)
 
 
 def _no_fetching() -> URLFetcher:
