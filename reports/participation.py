@@ -85,9 +85,9 @@ def _responses(diagnostic: Diagnostic, release: Release | None) -> list[tuple[st
 def _rows(
     groups: tuple[str, ...],
     labels: dict[str, str],
-    invited: Counter,
-    responses: Counter,
-    online: Counter,
+    invited: Counter[str],
+    responses: Counter[str],
+    online: Counter[str],
     k: int,
 ) -> list[ParticipationRow]:
     ns = {group: responses[group] for group in groups}
@@ -109,16 +109,18 @@ def _rows(
 def participation(diagnostic: Diagnostic, release: Release | None) -> Participation:
     """Who took part in the release (or, with None, in the live round)."""
     k = release.min_group_size if release is not None else diagnostic.min_group_size
-    invited_sector: Counter = Counter()
-    invited_role: Counter = Counter()
+    invited_sector: Counter[str] = Counter()
+    invited_role: Counter[str] = Counter()
     for sector, role in Invitation.systems.through.objects.filter(
         invitation__diagnostic=diagnostic, invitation__revoked_at__isnull=True
     ).values_list("invitation__organisation__sector", "invitation__role"):
         invited_sector[sector] += 1
         invited_role[role] += 1
     rows = _responses(diagnostic, release)
-    by_sector, by_role = Counter(), Counter()
-    online_sector, online_role = Counter(), Counter()
+    by_sector: Counter[str] = Counter()
+    by_role: Counter[str] = Counter()
+    online_sector: Counter[str] = Counter()
+    online_role: Counter[str] = Counter()
     for sector, role, online in rows:
         by_sector[sector] += 1
         by_role[role] += 1
