@@ -5,6 +5,8 @@ releases and the round's confidentiality like the report."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reports.evidence import (
@@ -15,18 +17,20 @@ from reports.evidence import (
     evidence_previews,
     page_links,
 )
+from reports.models import Release
+from reports.releases import release_publish
 from surveys.models import Diagnostic
-from tests import test_report_views
 from tests.factories import (
+    make_diagnostic,
     make_organisation,
+    make_place,
     make_precondition_summary,
     make_response,
     make_stats,
+    make_system,
     make_system_summary,
+    make_user,
 )
-from tests.test_report_views import count_queries, publish
-
-personas = test_report_views.personas  # the report tests' personas, as a fixture here too
 
 # --- the rules, on hand-built summaries ---------------------------------------------------
 
@@ -91,6 +95,37 @@ def test_page_links_keep_the_ends_and_the_neighbours():
 
 
 # --- the pages ----------------------------------------------------------------------------
+
+
+def publish(diagnostic) -> Release:
+    return release_publish(diagnostic=diagnostic, kind=Release.Kind.INTERIM, actor=None)
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.fixture
+def personas(framework):
+    """A steering member and a facilitator of Northbridge, a facilitator elsewhere; k = 5."""
+    facilitator, steering, outsider = make_user(), make_user(), make_user()
+    place = make_place("Northbridge", facilitators=[facilitator])
+    make_place("Elsewhere", facilitators=[outsider])
+    housing = make_system(place, "Homelessness and housing")
+    youth = make_system(place, "Youth")
+    diagnostic = make_diagnostic(place, framework, systems=[housing, youth], title="Round 2")
+    diagnostic.steering_members.add(steering)
+    return {
+        "facilitator": facilitator,
+        "steering": steering,
+        "outsider": outsider,
+        "diagnostic": diagnostic,
+        "housing": housing,
+        "youth": youth,
+    }
 
 
 def add_evidence(diagnostic, system, count: int, *, prefix: str = "Example") -> None:
