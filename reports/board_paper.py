@@ -42,6 +42,12 @@ def _named(system: SystemSummary, codes: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
+def _titles(system: SystemSummary, codes: list[str]) -> str:
+    by_code = {p.code: p for p in system.preconditions}
+    parts = [f"{code}. {by_code[code].title}" for code in codes]
+    return "; ".join(parts)
+
+
 def _with_median(p: PreconditionSummary) -> str:
     median = p.overall.median if p.overall is not None else None
     return f"{p.code}. {p.title} (median {format_number(median)})"
@@ -62,9 +68,9 @@ def system_points(system: SystemSummary, findings: SystemFindings) -> list[str]:
     if not findings.highest and not findings.lowest:
         points.append("No pre-condition stands out as stronger or weaker than the rest.")
     if findings.contested:
-        points.append(f"Views differ on {', '.join(findings.contested)}.")
+        points.append(f"Views differ on {_titles(system, findings.contested)}.")
     if findings.low_visibility:
-        points.append(f"Many could not say for {', '.join(findings.low_visibility)}.")
+        points.append(f"Many could not say for {_titles(system, findings.low_visibility)}.")
     return points
 
 

@@ -156,3 +156,20 @@ def test_each_system_has_its_sector_and_role_tables(client, paper):
     assert "Public sector Private sector Voluntary and community sector" in housing
     assert "A Beneficiary impact over organisational focus 2.5 (n 8) Hidden Hidden" in housing
     assert "Managers A Beneficiary impact over organisational focus 2.5 (n 8)" in housing
+
+
+def test_the_demo_round_fits_its_executive_summary_on_one_page(client, framework):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from demo.northbridge import CURRENT_TITLE
+
+    call_command("seed_demo", stdout=io.StringIO())
+    diagnostic = Diagnostic.objects.get(title=CURRENT_TITLE)
+    steering = get_user_model().objects.get(username="steering")
+    pages = pdf_pages(client, diagnostic, steering, "demo")
+    assert "Executive summary" in pages[0]
+    for name in ("Homelessness and housing", "Families with multiple needs"):
+        assert name in pages[0]
+    assert "Mental health crisis care" in pages[0]
+    assert "About this report" in pages[1] and "Executive summary" not in pages[1]
