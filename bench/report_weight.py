@@ -28,7 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
-    sizes = [int(n) for n in arguments.responses.split(",") if n.strip()]
+    try:
+        sizes = [int(n) for n in arguments.responses.split(",") if n.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        print(f"--responses takes whole numbers, e.g. 1000,5000: {arguments.responses!r}.")
+        return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
