@@ -320,6 +320,7 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
             "by_role": _breakdown(system, "by_role", _role_columns(system)),
             "show_evidence": _may_see_evidence(diagnostic),
             "report_excerpts": evidence_pages.REPORT_EXCERPTS,
+            "has_evidence": any(p.evidence for p in system.preconditions),
             **_release_context(reader, is_facilitator),
         },
     )

@@ -168,6 +168,7 @@ def test_the_report_shows_three_excerpts_per_precondition_and_links_to_all(clien
         )
         assert "See all 60 excerpts about A" in content
         assert evidence_url(diagnostic, housing, "code=A") in content
+    assert "Search everything people said about" in content  # the system page, last
 
 
 def test_the_evidence_page_lists_every_excerpt_page_by_page(client, evidence_report):
@@ -236,3 +237,13 @@ def test_the_evidence_page_costs_the_same_queries_at_any_size(client, personas):
     publish(diagnostic)
     large = count_queries(client, evidence_url(diagnostic, housing, "q=hostels&page=2"))
     assert small == large
+
+
+def test_the_system_page_offers_the_search_only_when_there_is_evidence(client, personas):
+    diagnostic, housing = personas["diagnostic"], personas["housing"]
+    for i in range(6):
+        make_response(diagnostic, housing, dict.fromkeys("ABCDEFGHI", i % 5 + 1))
+    publish(diagnostic)
+    client.force_login(personas["steering"])
+    url = reverse("reports:system", args=[diagnostic.slug, housing.slug])
+    assert "Search everything people said" not in client.get(url).content.decode()
