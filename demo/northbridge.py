@@ -443,6 +443,8 @@ class CodeSignals:
     code: str
     mean: float
     sd: float
+    median: float
+    middle_half: float  # q3 - q1, quartiles as reports/aggregate.py computes them
     dont_know_share: float
     sector_medians: dict[str, float]
     role_medians: dict[str, float]
@@ -492,10 +494,15 @@ def code_signals(code: str, rows: Sequence[tuple[str, str, Outcome]], k: int) ->
     sector_medians = {s: statistics.median(v) for s, v in by_sector.items()}
     role_medians = {r: statistics.median(v) for r, v in by_role.items()}
     sd = statistics.stdev(scores) if len(scores) >= 2 else 0.0
+    q1, _, q3 = (
+        statistics.quantiles(scores, n=4, method="inclusive")
+        if len(scores) >= 2
+        else (scores[0],) * 3
+    )
 
     def contested(sectors: Iterable[str], roles: Iterable[str]) -> bool:
         return (
-            sd >= narrative.CONTESTED_MIN_SD
+            q3 - q1 >= narrative.CONTESTED_MIN_MIDDLE_HALF
             or _spread(sector_medians[s] for s in sectors)
             >= narrative.CONTESTED_MIN_SECTOR_DIVERGENCE
             or _spread(role_medians[r] for r in roles) >= narrative.CONTESTED_MIN_ROLE_SPREAD
@@ -513,6 +520,8 @@ def code_signals(code: str, rows: Sequence[tuple[str, str, Outcome]], k: int) ->
         code=code,
         mean=statistics.fmean(scores),
         sd=sd,
+        median=statistics.median(scores),
+        middle_half=q3 - q1,
         dont_know_share=(len(rows) - len(scores)) / len(rows),
         sector_medians=sector_medians,
         role_medians=role_medians,
@@ -522,21 +531,23 @@ def code_signals(code: str, rows: Sequence[tuple[str, str, Outcome]], k: int) ->
 
 
 def system_findings(signals: Mapping[str, CodeSignals]) -> dict:
-    """What the thresholds find, in the shape of DEMO_EXPECTATIONS."""
-    by_mean = sorted(signals.values(), key=lambda s: (s.mean, s.code))
+    """What the thresholds find, in the shape of DEMO_EXPECTATIONS (every pre-condition of
+    the demo is rated by more than k people, so all of them are compared)."""
+    by_median = sorted(signals.values(), key=lambda s: (s.median, s.code))
+    high, low = by_median[-1].median, by_median[0].median
+    highest = [s.code for s in by_median if s.median == high]
+    lowest = [s.code for s in by_median if s.median == low]
     return {
-        "strongest": by_mean[-1].code,
-        "weakest": by_mean[0].code,
-        "contested": sorted(s.code for s in by_mean if s.contested),
+        "strongest": highest[0] if len(highest) == 1 else None,
+        "weakest": lowest[0] if len(lowest) == 1 else None,
+        "contested": sorted(s.code for s in by_median if s.contested),
         "low_visibility": sorted(
-            s.code for s in by_mean if s.dont_know_share >= narrative.LOW_VISIBILITY_MIN_SHARE
+            s.code for s in by_median if s.dont_know_share >= narrative.LOW_VISIBILITY_MIN_SHARE
         ),
-        "strengths": [s.code for s in reversed(by_mean) if s.mean >= narrative.STRENGTH_MIN_MEAN][
-            : narrative.MAX_NAMED
+        "strengths": [
+            s.code for s in reversed(by_median) if s.median >= narrative.STRENGTH_MIN_MEDIAN
         ],
-        "gaps": [s.code for s in by_mean if s.mean <= narrative.GAP_MAX_MEAN][
-            : narrative.MAX_NAMED
-        ],
+        "gaps": [s.code for s in by_median if s.median <= narrative.GAP_MAX_MEDIAN],
     }
 
 
@@ -552,9 +563,9 @@ def _design_problems(system: str, signals: CodeSignals, design: Design) -> list[
         code in expected["low_visibility"]
     ):
         problems.append("low visibility")
-    if (signals.mean >= narrative.STRENGTH_MIN_MEAN) != (code in expected["strengths"]):
+    if (signals.median >= narrative.STRENGTH_MIN_MEDIAN) != (code in expected["strengths"]):
         problems.append("strength")
-    if (signals.mean <= narrative.GAP_MAX_MEAN) != (code in expected["gaps"]):
+    if (signals.median <= narrative.GAP_MAX_MEDIAN) != (code in expected["gaps"]):
         problems.append("gap")
     if design.target_mean is not None and abs(signals.mean - design.target_mean) > 0.2:
         problems.append(f"mean {signals.mean:.2f}")
@@ -570,6 +581,10 @@ def _design_problems(system: str, signals: CodeSignals, design: Design) -> list[
             problems.append(f"mean {signals.mean:.2f}")
         if signals.sd > 1.0:
             problems.append(f"sd {signals.sd:.2f}")
+        if signals.middle_half >= narrative.CONTESTED_MIN_MIDDLE_HALF:
+            problems.append(f"middle half {signals.middle_half:.2f}")
+        if signals.median != 3:
+            problems.append(f"median {signals.median}")
         if signals.sector_spread > 1 or signals.role_spread > 1:
             problems.append("spread")
         if code not in expected["low_visibility"] and signals.dont_know_share > 0.15:

@@ -468,6 +468,16 @@ def _label(p: PreconditionSummary) -> str:
     return f"{p.code}. {p.title}"
 
 
+def _median_tier(which: str, rated: list, median: float) -> str:
+    """ "Highest median: B. … (4)." or, on a tie, every code sharing it: a tie is never
+    broken by the alphabet."""
+    tier = [p for p, stats in rated if stats.median == median]
+    if len(tier) == 1:
+        return f"{which} median: {_label(tier[0])} ({format_number(median)})."
+    names = ", ".join(_label(p) for p in tier[:-1]) + f" and {_label(tier[-1])}"
+    return f"{which} median, shared by {names}: {format_number(median)}."
+
+
 def radar_description(system: SystemSummary) -> str:
     """A short text alternative for a system's radar: highest, lowest, widest spread."""
     if system.suppressed:
@@ -479,12 +489,12 @@ def radar_description(system: SystemSummary) -> str:
     ]
     if not rated:
         return "No chart: nobody gave a rating other than \u201cdon't know\u201d."
-    high, high_stats = min(rated, key=lambda ps: (-(ps[1].median or 0), ps[0].code))
-    low, low_stats = min(rated, key=lambda ps: (ps[1].median or 0, ps[0].code))
+    high = max(stats.median or 0 for _, stats in rated)
+    low = min(stats.median or 0 for _, stats in rated)
     sentences = [
         "Median ratings of the nine pre-conditions on a scale from 1 (absent) to 5 "
-        f"(embedded). Highest median: {_label(high)} ({format_number(high_stats.median)}). "
-        f"Lowest median: {_label(low)} ({format_number(low_stats.median)})."
+        f"(embedded). {_median_tier('Highest', rated, high)} "
+        f"{_median_tier('Lowest', rated, low)}"
     ]
     spreads = [
         (stats.q3 - stats.q1, p, stats)

@@ -30,7 +30,9 @@ from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from surveys.models import Diagnostic, Rating, Response
 
@@ -129,15 +131,16 @@ def csv_writer(file) -> _SafeWriter:
 # --- JSON ----------------------------------------------------------------------------
 
 
-def system_findings(system: SystemSummary) -> SystemFindings:
-    """The narrative's findings for one system.
+def system_findings(system: SystemSummary, *, min_group_size: int | None) -> SystemFindings:
+    """The narrative's findings for one system (k = ``min_group_size``: only pre-conditions
+    rated by at least k people are named the strongest or weakest).
 
     Imported when called, and looked up through this module-level name, so the exports do
     not depend on ``reports.narrative`` at import time and tests can substitute it.
     """
     from reports import narrative
 
-    return narrative.system_findings(system)
+    return narrative.system_findings(system, min_group_size=min_group_size)
 
 
 def release_json(summary: DiagnosticSummary) -> dict | None:
@@ -174,12 +177,12 @@ def export_json(diagnostic: Diagnostic, summary: DiagnosticSummary | None = None
         "min_group_size": summary.min_group_size,
         "release": release_json(summary),
         "previous_round": summary.previous_title,
-        "systems": [_system_json(system) for system in summary.systems],
+        "systems": [_system_json(system, summary.min_group_size) for system in summary.systems],
     }
 
 
-def _system_json(system: SystemSummary) -> dict:
-    findings = system_findings(system)
+def _system_json(system: SystemSummary, min_group_size: int) -> dict:
+    findings = system_findings(system, min_group_size=min_group_size)
     return {
         "name": system.name,
         "slug": system.slug,
@@ -471,15 +474,93 @@ def export_summary_csv_rows(
         yield [safe_cell(value) for value in (*row, *((release,) if release else ()))]
 
 
+# --- the board's sheet (the first of the summary workbook) ---------------------------
+
+BOARD_SHEET = "Board summary"
+BOARD_COLUMNS = ("Pre-condition", "Median", "Spread (middle half)", "Responses")
+
+
+def _bold(sheet, value: Any, *, size: int | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=_xlsx_text(value))
+    cell.font = Font(bold=True, size=size) if size else Font(bold=True)
+    return cell
+
+
+def _figure(value: float | None) -> float | int | None:
+    """4.0 -> 4 (a whole median reads as one), None stays empty."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(float(value), 1)
+
+
+def _spread(stats: Stats) -> str:
+    if stats.q1 is None or stats.q3 is None:
+        return ""
+    return f"{_figure(stats.q1)} to {_figure(stats.q3)}"
+
+
+def _board_sheet(workbook: Workbook, summary: DiagnosticSummary, *, evidence: bool) -> None:
+    """A sheet a board can read: per system, each pre-condition's median, the middle half
+    of its ratings and how many rated it, under plain headings, what stands out in words
+    (the board paper's lines, ``reports.board_paper``), and notes below. The analyst's
+    sheets follow it."""
+    from reports import board_paper, narrative
+
+    sheet = workbook.create_sheet(BOARD_SHEET)
+    for column, width in zip("ABCD", (58, 10, 22, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.append([_bold(sheet, f"{summary.title}, {summary.place}", size=14)])
+    sheet.append([_xlsx_text(release_text(summary))])
+    for system in summary.systems:
+        sheet.append([])
+        people = "person" if system.respondents == 1 else "people"
+        sheet.append([_bold(sheet, f"{system.name} ({system.respondents} {people} responded)")])
+        if system.suppressed:
+            sheet.append(
+                [f"Not shown: fewer than {summary.min_group_size} people responded about it."]
+            )
+            continue
+        sheet.append([_bold(sheet, heading) for heading in BOARD_COLUMNS])
+        for p in system.preconditions:
+            stats = p.overall
+            if stats is None or stats.median is None:
+                sheet.append([_xlsx_text(f"{p.code}. {p.title}"), None, "", 0])
+                continue
+            sheet.append(
+                [_xlsx_text(f"{p.code}. {p.title}"), _figure(stats.median), _spread(stats), stats.n]
+            )
+        findings = narrative.system_findings(system, min_group_size=summary.min_group_size)
+        for point in board_paper.system_points(system, findings):
+            sheet.append([_xlsx_text(point)])
+    sheet.append([])
+    sheet.append([_bold(sheet, "Notes")])
+    notes = [
+        "Ratings run from 1 (absent) to 5 (embedded); people could also say they did not know.",
+        "Median: the middle rating when everyone's ratings are put in order.",
+        "Spread (middle half): the range holding the middle half of the ratings; a wide "
+        "spread means people see it differently.",
+        "Responses: how many people gave a rating; those who said they did not know are "
+        "not counted.",
+        "The nine pre-conditions are a profile, not a checklist: nothing here is added up.",
+        f"To protect anonymity, any group of fewer than {summary.min_group_size} people is hidden.",
+        'The other sheets are for analysts: "Summary" has every figure by sector and role'
+        + ('; "Evidence" what people said.' if evidence else "."),
+    ]
+    for note in notes:
+        sheet.append([note])
+
+
 def export_summary_xlsx(
     diagnostic: Diagnostic, *, include_evidence: bool, summary: DiagnosticSummary | None = None
 ) -> bytes:
-    """A "Summary" sheet (the breakdown rows, a note on the first row) and, when the round
+    """A "Board summary" sheet a board can read (``_board_sheet``), then the analyst's
+    "Summary" sheet (the breakdown rows, a note on the first row) and, when the round
     shares evidence with the steering group, an "Evidence" sheet of unattributed excerpts.
     ``summary`` must hold evidence when ``include_evidence`` is True."""
     if summary is None:
         summary = diagnostic_summary(diagnostic, include_evidence=include_evidence)
     workbook = Workbook(write_only=True)
+    _board_sheet(workbook, summary, evidence=include_evidence)
     sheet = workbook.create_sheet("Summary")
     sheet.append(
         [

@@ -11,6 +11,7 @@ both together. Paragraphs are plain strings: templates escape them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,26 +28,29 @@ from .aggregate import (
 if TYPE_CHECKING:
     from preconditions.models import Precondition
 
-# Strengths: codes whose mean rating is at least this, the highest first.
-STRENGTH_MIN_MEAN = 3.5
-# Gaps: codes whose mean rating is at most this, the lowest first.
-GAP_MAX_MEAN = 2.5
-# At most this many strengths and this many gaps are named.
-MAX_NAMED = 3
+# One statistic throughout: the median rating (the middle rating when a pre-condition's
+# ratings are put in order), with the middle half of ratings as its spread. Means and
+# standard deviations stay in the tables and exports, never in the prose.
+# Strengths: codes whose median is at least this ("established" or "embedded").
+STRENGTH_MIN_MEDIAN = 4
+# Gaps: codes whose median is at most this ("absent" or "emerging").
+GAP_MAX_MEDIAN = 2
 # Contested: any one of these.
-CONTESTED_MIN_SD = 1.2  # sample standard deviation of all the system's ratings
+CONTESTED_MIN_MIDDLE_HALF = 2  # the middle half of ratings (q3 - q1) is at least this wide
 CONTESTED_MIN_SECTOR_DIVERGENCE = 1.5  # highest minus lowest shown sector median
 CONTESTED_MIN_ROLE_SPREAD = 1.5  # highest minus lowest shown role median
 # Low visibility: the share of people answering "don't know" is at least this.
 LOW_VISIBILITY_MIN_SHARE = 0.3
-# The pre-condition the framework describes as a multiplier for the others, and the mean
-# at or below which its weakness is called out.
+# The pre-condition the framework describes as a multiplier for the others, and the
+# median at or below which its weakness is called out.
 MULTIPLIER_CODE = "H"
-MULTIPLIER_MAX_MEAN = 2.5
+MULTIPLIER_MAX_MEDIAN = 2
 # Vision (A–D) and behaviours (E–I) medians are compared when they differ by this much.
 VISION_BEHAVIOURS_MIN_DIFFERENCE = 0.5
 # A change in a code's median since the previous round is named when at least this big.
 CHANGE_MIN = 0.5
+
+SCALE_WORDS = {1: "absent", 2: "emerging", 3: "developing", 4: "established", 5: "embedded"}
 
 SECTOR_PHRASES = {
     "public": "the public sector",
@@ -65,16 +69,25 @@ ROLE_PHRASES = {
 
 @dataclass(frozen=True)
 class SystemFindings:
-    """What stands out in one system. The lists hold pre-condition codes."""
+    """What stands out in one system. The lists hold pre-condition codes.
+
+    Strongest and weakest come only from pre-conditions rated by at least k people
+    (``min_group_size``): a median of two ratings says little. ``highest`` and ``lowest``
+    hold every code sharing the highest (lowest) median, so a tie is never broken by the
+    alphabet; ``strongest`` and ``weakest`` are set only when one code stands alone.
+    """
 
     strengths: list[str]
     gaps: list[str]
     contested: list[str]
     low_visibility: list[str]
     paragraphs: list[str]
-    strongest: str | None = None  # highest mean, named even when not a strength
-    weakest: str | None = None  # lowest mean, named even when not a gap
-    multiplier_weak: bool = False  # H at or below MULTIPLIER_MAX_MEAN
+    strongest: str | None = None  # the highest median, when no other code shares it
+    weakest: str | None = None  # the lowest median, when no other code shares it
+    multiplier_weak: bool = False  # H at or below MULTIPLIER_MAX_MEDIAN
+    highest: list[str] = field(default_factory=list)  # every code sharing the highest median
+    lowest: list[str] = field(default_factory=list)  # every code sharing the lowest median
+    too_few_ratings: list[str] = field(default_factory=list)  # rated, by fewer than k people
 
 
 @dataclass(frozen=True)
@@ -129,37 +142,60 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _mean(p: PreconditionSummary) -> float | None:
-    if p.overall is None or p.overall.mean is None:
+def _median(p: PreconditionSummary) -> float | None:
+    if p.overall is None or p.overall.median is None:
         return None
-    return float(p.overall.mean)
+    return float(p.overall.median)
+
+
+def _n(p: PreconditionSummary) -> int:
+    return 0 if p.overall is None else p.overall.n
+
+
+def _ratings(n: int) -> str:
+    return f"{n} rating{'' if n == 1 else 's'}"
+
+
+def _scale_word(median: float) -> str:
+    """The scale point's name for a whole median; "between emerging and developing" for
+    a half."""
+    low, high = math.floor(median), math.ceil(median)
+    if low == high:
+        return SCALE_WORDS[int(low)]
+    return f"between {SCALE_WORDS[int(low)]} and {SCALE_WORDS[int(high)]}"
 
 
 # --- the rules -----------------------------------------------------------------------
 
 
 def _rated(system: SystemSummary) -> list[tuple[PreconditionSummary, float]]:
-    return [(p, m) for p in system.preconditions if (m := _mean(p)) is not None]
+    return [(p, m) for p in system.preconditions if (m := _median(p)) is not None]
+
+
+def _comparable(
+    rated: list[tuple[PreconditionSummary, float]], min_ratings: int
+) -> list[tuple[PreconditionSummary, float]]:
+    """The rated pre-conditions with enough ratings to be called strongest or weakest."""
+    return [(p, m) for p, m in rated if _n(p) >= min_ratings]
 
 
 def _strengths(rated: list[tuple[PreconditionSummary, float]]) -> list[PreconditionSummary]:
-    candidates = [(p, m) for p, m in rated if m >= STRENGTH_MIN_MEAN]
+    candidates = [(p, m) for p, m in rated if m >= STRENGTH_MIN_MEDIAN]
     candidates.sort(key=lambda pm: (-pm[1], pm[0].code))
-    return [p for p, _ in candidates[:MAX_NAMED]]
+    return [p for p, _ in candidates]
 
 
 def _gaps(rated: list[tuple[PreconditionSummary, float]]) -> list[PreconditionSummary]:
-    candidates = [(p, m) for p, m in rated if m <= GAP_MAX_MEAN]
+    candidates = [(p, m) for p, m in rated if m <= GAP_MAX_MEDIAN]
     candidates.sort(key=lambda pm: (pm[1], pm[0].code))
-    return [p for p, _ in candidates[:MAX_NAMED]]
+    return [p for p, _ in candidates]
 
 
-def _strongest(rated: list[tuple[PreconditionSummary, float]]) -> PreconditionSummary:
-    return min(rated, key=lambda pm: (-pm[1], pm[0].code))[0]
-
-
-def _weakest(rated: list[tuple[PreconditionSummary, float]]) -> PreconditionSummary:
-    return min(rated, key=lambda pm: (pm[1], pm[0].code))[0]
+def _tier(
+    rated: list[tuple[PreconditionSummary, float]], median: float
+) -> list[PreconditionSummary]:
+    """Every pre-condition with this median, in code order."""
+    return sorted((p for p, m in rated if m == median), key=lambda p: p.code)
 
 
 def _extremes(
@@ -185,8 +221,12 @@ def contested_reasons(p: PreconditionSummary) -> list[str]:
     reasons: list[str] = []
     if p.overall is None:
         return reasons
-    if p.overall.sd is not None and p.overall.sd >= CONTESTED_MIN_SD:
-        reasons.append(f"a wide spread of views (standard deviation {format_number(p.overall.sd)})")
+    q1, q3 = p.overall.q1, p.overall.q3
+    if q1 is not None and q3 is not None and q3 - q1 >= CONTESTED_MIN_MIDDLE_HALF:
+        reasons.append(
+            "a wide spread of views (the middle half of ratings runs from "
+            f"{format_number(q1)} to {format_number(q3)})"
+        )
     if p.sector_divergence is not None and p.sector_divergence >= CONTESTED_MIN_SECTOR_DIVERGENCE:
         extremes = _extremes(p.by_sector, SECTORS)
         if extremes is None:
@@ -229,8 +269,32 @@ def _changed(p: PreconditionSummary) -> bool:
 # --- paragraphs ----------------------------------------------------------------------
 
 
-def _with_mean(p: PreconditionSummary) -> str:
-    return f"{_label(p)} (mean {format_number(_mean(p))})"
+def _with_median(p: PreconditionSummary) -> str:
+    """ "E. Trusted partners (median 4, 12 ratings)": the figure always with its n."""
+    return f"{_label(p)} (median {format_number(_median(p))}, {_ratings(_n(p))})"
+
+
+def _ratings_each(tier: list[PreconditionSummary]) -> str:
+    ns = sorted({_n(p) for p in tier})
+    if len(ns) == 1:
+        return f"{_ratings(ns[0])} each"
+    return f"{ns[0]} to {ns[-1]} ratings each"
+
+
+def _tier_sentence(tier: list[PreconditionSummary], median: float, which: str) -> str:
+    """ "The highest median here is 4 (established), for E. Trusted partners (12 ratings)."
+    or, on a tie, "B. …, D. … and H. … share the highest median, 3 (developing; 10 to 12
+    ratings each)." """
+    figure = f"{format_number(median)} ({_scale_word(median)}"
+    if len(tier) == 1:
+        return (
+            f"The {which} median here is {figure}), for {_label(tier[0])} "
+            f"({_ratings(_n(tier[0]))})."
+        )
+    return (
+        f"{_join([_label(p) for p in tier])} share the {which} median, {figure}; "
+        f"{_ratings_each(tier)})."
+    )
 
 
 def _suppressed_paragraph(min_group_size: int | None) -> str:
@@ -249,51 +313,64 @@ def _suppressed_paragraph(min_group_size: int | None) -> str:
 def _profile_paragraphs(
     system: SystemSummary,
     rated: list[tuple[PreconditionSummary, float]],
-    strengths: list[PreconditionSummary],
-    gaps: list[PreconditionSummary],
+    comparable: list[tuple[PreconditionSummary, float]],
+    min_ratings: int,
 ) -> list[str]:
     people = "person" if system.respondents == 1 else "people"
-    opening = f"{system.respondents} {people} responded about this system."
+    opening = (
+        f"{system.respondents} {people} responded about this system. The figures here are "
+        "medians: the middle rating when everyone's ratings of a pre-condition are put in "
+        "order, from 1 (absent) to 5 (embedded)."
+    )
     if not rated:
         return [
             f"{opening} Nobody gave a rating other than \u201cdon't know\u201d, so there is "
             "no profile to describe yet."
         ]
-    strongest, weakest = _strongest(rated), _weakest(rated)
-    if strongest is weakest or _mean(strongest) == _mean(weakest):
-        return [
-            f"{opening} People rate the pre-conditions much alike here "
-            f"(each has a mean of {format_number(_mean(strongest))}), so no one stands out "
-            "as stronger or weaker than the rest."
-        ]
     sentences = [opening]
+    few = [p for p, _ in rated if _n(p) < min_ratings]
+    if few:
+        sentences.append(
+            f"{_join([_label(p) for p in few])} "
+            f"{'was' if len(few) == 1 else 'were'} rated by fewer than {min_ratings} "
+            "people, so the comparison below leaves "
+            f"{'it' if len(few) == 1 else 'them'} out."
+        )
+    if len(comparable) < 2:
+        sentences.append(
+            f"Fewer than two pre-conditions were rated by at least {min_ratings} people, "
+            "so none is named as the strongest or the weakest."
+        )
+        return [" ".join(sentences)]
+    high = max(m for _, m in comparable)
+    low = min(m for _, m in comparable)
+    if high == low:
+        sentences.append(
+            f"Every pre-condition compared has the same median, {format_number(high)} "
+            f"({_scale_word(high)}), so none stands out as stronger or weaker than the rest."
+        )
+        return [" ".join(sentences)]
+    strengths, gaps = _strengths(comparable), _gaps(comparable)
     if strengths:
         sentences.append(
-            f"People see {_join([_with_mean(p) for p in strengths])} as the strongest "
-            "here: foundations where change is more likely to stick."
+            f"People see {_join([_with_median(p) for p in strengths])} as established or "
+            "embedded here: foundations where change is more likely to stick."
         )
     else:
-        sentences.append(
-            f"No pre-condition reaches a mean of {format_number(STRENGTH_MIN_MEAN)}; the "
-            f"relatively strongest is {_with_mean(strongest)}."
-        )
+        sentences.append(_tier_sentence(_tier(comparable, high), high, "highest"))
     if gaps:
         sentences.append(
-            f"The weakest {'are' if len(gaps) > 1 else 'is'} "
-            f"{_join([_with_mean(p) for p in gaps])}: this is where change is more likely "
-            "to stall."
+            f"People see {_join([_with_median(p) for p in gaps])} as absent or emerging "
+            "here: this is where change is more likely to stall."
         )
     else:
-        sentences.append(
-            f"None has a mean as low as {format_number(GAP_MAX_MEAN)}; the relatively "
-            f"weakest is {_with_mean(weakest)}."
-        )
+        sentences.append(_tier_sentence(_tier(comparable, low), low, "lowest"))
     return [" ".join(sentences)]
 
 
 def _multiplier_paragraph(p: PreconditionSummary) -> str:
     return (
-        f"{_with_mean(p)} is weak here. The framework describes it as a multiplier for "
+        f"{_with_median(p)} is weak here. The framework describes it as a multiplier for "
         "the other pre-conditions: where it is weak, it tends to hold back the others, "
         "because people take fewer of the risks that working differently needs when "
         "failure is punished rather than learned from."
@@ -369,7 +446,9 @@ def _change_paragraph(changed: list[PreconditionSummary]) -> str:
 def system_findings(system: SystemSummary, *, min_group_size: int | None = None) -> SystemFindings:
     """The findings for one system: which codes stand out, and paragraphs saying so.
 
-    `min_group_size` is only used to state the minimum in a suppressed system's paragraph.
+    `min_group_size` (k) is the fewest ratings a pre-condition needs to be named the
+    strongest, the weakest, a strength or a gap, and is stated in a suppressed system's
+    paragraph. Without it (tests, tools without a diagnostic) every rating counts.
     """
     if system.suppressed:
         return SystemFindings(
@@ -379,47 +458,51 @@ def system_findings(system: SystemSummary, *, min_group_size: int | None = None)
             low_visibility=[],
             paragraphs=[_suppressed_paragraph(min_group_size)],
         )
+    min_ratings = max(1, min_group_size or 1)
     rated = _rated(system)
-    strengths = _strengths(rated)
-    gaps = _gaps(rated)
+    comparable = _comparable(rated, min_ratings)
+    highest: list[PreconditionSummary] = []
+    lowest: list[PreconditionSummary] = []
+    strengths: list[PreconditionSummary] = []
+    gaps: list[PreconditionSummary] = []
+    if len(comparable) >= 2:
+        high = max(m for _, m in comparable)
+        low = min(m for _, m in comparable)
+        if high != low:
+            highest, lowest = _tier(comparable, high), _tier(comparable, low)
+            strengths, gaps = _strengths(comparable), _gaps(comparable)
     contested = [p for p in system.preconditions if contested_reasons(p)]
-    low = [p for p in system.preconditions if _low_visibility(p)]
+    low_visibility = [p for p in system.preconditions if _low_visibility(p)]
     changed = [p for p in system.preconditions if _changed(p)]
     multiplier = next(
-        (
-            p
-            for p in system.preconditions
-            if p.code == MULTIPLIER_CODE
-            and (m := _mean(p)) is not None
-            and m <= MULTIPLIER_MAX_MEAN
-        ),
+        (p for p, m in comparable if p.code == MULTIPLIER_CODE and m <= MULTIPLIER_MAX_MEDIAN),
         None,
     )
 
-    paragraphs = _profile_paragraphs(system, rated, strengths, gaps)
+    paragraphs = _profile_paragraphs(system, rated, comparable, min_ratings)
     if multiplier is not None:
         paragraphs.append(_multiplier_paragraph(multiplier))
     if (vb := _vision_behaviours_paragraph(system)) is not None:
         paragraphs.append(vb)
     if contested:
         paragraphs.append(_contested_paragraph(contested))
-    if low:
-        paragraphs.append(_low_visibility_paragraph(low))
+    if low_visibility:
+        paragraphs.append(_low_visibility_paragraph(low_visibility))
     if changed:
         paragraphs.append(_change_paragraph(changed))
 
-    strongest = weakest = None
-    if rated:
-        strongest, weakest = _strongest(rated).code, _weakest(rated).code
     return SystemFindings(
         strengths=[p.code for p in strengths],
         gaps=[p.code for p in gaps],
         contested=[p.code for p in contested],
-        low_visibility=[p.code for p in low],
+        low_visibility=[p.code for p in low_visibility],
         paragraphs=paragraphs,
-        strongest=strongest,
-        weakest=weakest,
+        strongest=highest[0].code if len(highest) == 1 else None,
+        weakest=lowest[0].code if len(lowest) == 1 else None,
         multiplier_weak=multiplier is not None,
+        highest=[p.code for p in highest],
+        lowest=[p.code for p in lowest],
+        too_few_ratings=[p.code for p, _ in rated if _n(p) < min_ratings],
     )
 
 
@@ -440,8 +523,11 @@ def _intro(summary: DiagnosticSummary) -> list[str]:
         "a grade. Read each profile as a whole: strengths show where change is likely to "
         "stick, and gaps, disagreements and uncertainty show where it is likely to stall.",
         "Ratings use a five-point scale from 1 (absent) to 5 (embedded), and people could "
-        "answer \u201cdon't know\u201d. To protect anonymity, any group of fewer than "
-        f"{summary.min_group_size} people is hidden.",
+        "answer \u201cdon't know\u201d. Every figure in these summaries is a median: the "
+        "middle rating when a group's ratings are put in order. A pre-condition is named "
+        "the strongest or the weakest only when at least "
+        f"{summary.min_group_size} people rated it. To protect anonymity, any group of "
+        f"fewer than {summary.min_group_size} people is hidden.",
     ]
     if len(shown) < count:
         hidden = count - len(shown)
@@ -478,7 +564,7 @@ def _question_reasons(
     def add(code: str, reason: str) -> None:
         reasons.setdefault(code, []).append(QuestionReason(system=system.name, reason=reason))
 
-    weakest = set(findings.gaps) | ({findings.weakest} if findings.weakest else set())
+    weakest = set(findings.gaps) | set(findings.lowest)
     for code in sorted(weakest):
         add(code, "among the weakest")
     if findings.multiplier_weak and MULTIPLIER_CODE not in weakest:

@@ -27,4 +27,5 @@ urlpatterns = [
     path("<slug:slug>/release.publish", views.release_publish, name="release_publish"),
     path("<slug:slug>/evidence.html", views.raw_evidence, name="evidence"),
     path("<slug:slug>/<slug:system_slug>/", views.system_report, name="system"),
+    path("<slug:slug>/<slug:system_slug>/evidence/", views.system_evidence, name="system_evidence"),
 ]

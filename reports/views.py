@@ -29,7 +29,8 @@ from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import Diagnostic
 
-from . import exports, reading, releases
+from . import board_paper, exports, participation, reading, releases
+from . import evidence as evidence_pages
 from .aggregate import (
     ROLES,
     SCALE,
@@ -190,7 +191,12 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
     narrative = diagnostic_narrative(summary, reading.preconditions_by_code(diagnostic))
     view, chosen, panels = _switcher(request, summary)
     sections = [
-        {"system": system, "story": story, "radar": None if system.suppressed else _radar(system)}
+        {
+            "system": system,
+            "story": story,
+            "radar": None if system.suppressed else _radar(system),
+            "evidence": evidence_pages.evidence_previews(system),
+        }
         for system, story in zip(summary.systems, narrative.systems, strict=True)
     ]
     return render(
@@ -277,8 +283,13 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
                 description=distribution_description(p),
             ),
             "counts": _counts(p),
+            "evidence": preview,
         }
-        for p in system.preconditions
+        for p, preview in zip(
+            system.preconditions,
+            evidence_pages.evidence_previews(system, include_empty=True),
+            strict=True,
+        )
     ]
     return render(
         request,
@@ -294,6 +305,47 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
             "by_sector": _breakdown(system, "by_sector", _sector_columns(system)),
             "by_role": _breakdown(system, "by_role", _role_columns(system)),
             "show_evidence": _may_see_evidence(diagnostic),
+            "report_excerpts": evidence_pages.REPORT_EXCERPTS,
+            "has_evidence": any(p.evidence for p in system.preconditions),
+            **_release_context(reader, is_facilitator),
+        },
+    )
+
+
+@login_required
+@never_cache
+def system_evidence(request: HttpRequest, slug: str, system_slug: str) -> HttpResponse:
+    """Every excerpt of one system, paginated and searchable (``?code=``, ``?q=``,
+    ``?page=``): the report pages show only the first few. The same summary the report
+    shows, so it obeys releases and suppression; only where the round shares evidence."""
+    diagnostic, is_facilitator = diagnostic_for_reader(request, slug)
+    if not _may_see_evidence(diagnostic):
+        raise Http404("This round does not share evidence in its reports")
+    reader = _reader_view(request, diagnostic, is_facilitator)
+    if reader.summary is None:
+        return _not_released(request, diagnostic, is_facilitator)
+    summary = reader.summary
+    system = next((s for s in summary.systems if s.slug == system_slug), None)
+    if system is None:
+        raise Http404("No such system in this diagnostic")
+    query = evidence_pages.clean_query(request.GET.get("q"))
+    result = evidence_pages.evidence_page(
+        system, code=request.GET.get("code"), query=query, page_number=request.GET.get("page")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "reports/system_evidence.html",
+        {
+            "diagnostic": diagnostic,
+            "is_facilitator": is_facilitator,
+            "summary": summary,
+            "system": system,
+            "result": result,
+            "page": result.page,
+            "page_links": evidence_pages.page_links(result.page),
+            "query_string": params.urlencode(),
             **_release_context(reader, is_facilitator),
         },
     )
@@ -302,20 +354,10 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
 # --- the PDF -------------------------------------------------------------------------
 
 
-# A board paper quotes a few excerpts per pre-condition; the web report has them all.
-PDF_EXCERPTS_PER_PRECONDITION = 3
-
-
-def _pdf_evidence(system: SystemSummary) -> list[dict]:
-    return [
-        {
-            "precondition": p,
-            "excerpts": p.evidence[:PDF_EXCERPTS_PER_PRECONDITION],
-            "more": max(0, len(p.evidence) - PDF_EXCERPTS_PER_PRECONDITION),
-        }
-        for p in system.preconditions
-        if p.evidence
-    ]
+def _pdf_evidence(system: SystemSummary) -> list[evidence_pages.EvidencePreview]:
+    """A board paper quotes as many excerpts per pre-condition as the web report shows;
+    the online evidence page has them all."""
+    return evidence_pages.evidence_previews(system)
 
 
 def _no_fetching() -> URLFetcher:
@@ -339,10 +381,15 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             # radar_svg escapes every piece of text it draws.
             "svg": None if system.suppressed else mark_safe(radar_svg(system)),
             "evidence": _pdf_evidence(system),
+            "breakdown_tables": [
+                (_breakdown(system, "by_sector", _sector_columns(system)), "By sector"),
+                (_breakdown(system, "by_role", _role_columns(system)), "By role"),
+            ],
         }
         for system, story in zip(summary.systems, narrative.systems, strict=True)
     ]
     systems_table = comparison("systems", summary)
+    who_took_part = participation.participation(diagnostic, reader.release)
     html = render_to_string(
         "reports/pdf.html",
         {
@@ -354,6 +401,10 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             # dot_plot_svg escapes every piece of text it draws.
             "systems_svg": mark_safe(dot_plot_svg(systems_table)) if systems_table.series else None,
             "show_evidence": _may_see_evidence(diagnostic),
+            "headlines": board_paper.headlines(summary, narrative),
+            "page_mark": board_paper.page_mark(diagnostic, summary),
+            "participation": who_took_part,
+            "participation_tables": who_took_part.tables(),
         },
         request=request,
     )

@@ -121,6 +121,7 @@ MATRIX: dict[str, Route] = {
     "reports:index": Route(SIGNED_IN),
     "reports:diagnostic": Route(READERS_X, args="diagnostic"),
     "reports:system": Route(READERS_X, args="diagnostic,system"),
+    "reports:system_evidence": Route(READERS_X, args="diagnostic,system"),
     "reports:pdf": Route(READERS_X, args="diagnostic"),
     "reports:export": Route(READERS_X, args="diagnostic,format"),
     "reports:evidence": Route(FACILITATOR_X, args="diagnostic"),

@@ -238,3 +238,13 @@ def test_the_text_alternative_names_highest_lowest_and_widest_spread():
     assert "Highest median: B. Citizen-centred (4.5)" in text
     assert "Lowest median: H. Resilient & risk embracing (1.5)" in text
     assert "most spread on C. Issues are acknowledged as systemic" in text
+
+
+def test_the_text_alternative_names_every_precondition_sharing_the_highest_median():
+    medians = dict.fromkeys("ACEFG", 2.0) | dict.fromkeys("BDHI", 3.0)
+    text = radar_description(make_system_summary(medians))
+    assert (
+        "Highest median, shared by B. Citizen-centred, D. Grounded in place but open to new "
+        "approaches, H. Resilient & risk embracing and I. Able to let go: 3." in text
+    )
+    assert "Lowest median, shared by A. Beneficiary impact" in text

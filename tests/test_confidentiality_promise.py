@@ -333,6 +333,10 @@ SURFACES: dict[str, Surface] = {
     "reports:system": Surface(
         lambda w: [{"slug": d["slug"], "system_slug": w.system_slug} for d in _d(w)]
     ),
+    "reports:system_evidence": Surface(
+        lambda w: [{"slug": d["slug"], "system_slug": w.system_slug} for d in _d(w)],
+        queries=("", "?q=a", "?page=2"),
+    ),
     "reports:pdf": Surface(lambda w: [{"slug": w.diagnostic.slug}]),
     "reports:evidence": Surface(
         lambda w: [{"slug": w.diagnostic.slug}], queries=("", "?system=" + "{system}")

@@ -99,7 +99,7 @@ def diagnostic(framework, monkeypatch):
     monkeypatch.setattr(
         exports,
         "system_findings",
-        lambda system: SimpleNamespace(
+        lambda system, **_: SimpleNamespace(
             strengths=[], gaps=[], contested=[], low_visibility=[], paragraphs=[]
         ),
     )

@@ -34,7 +34,7 @@ FINDINGS = SimpleNamespace(
 @pytest.fixture(autouse=True)
 def findings(monkeypatch):
     """Fixed findings, so these tests do not depend on the narrative's rules."""
-    monkeypatch.setattr(exports, "system_findings", lambda system: FINDINGS)
+    monkeypatch.setattr(exports, "system_findings", lambda system, **_: FINDINGS)
 
 
 @pytest.fixture

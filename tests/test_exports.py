@@ -49,7 +49,7 @@ class FakeFindings:
 def findings(monkeypatch):
     """Fixed findings, so these tests do not depend on the narrative's rules."""
 
-    def fake_findings(system):
+    def fake_findings(system, **_):
         if system.suppressed:
             return FakeFindings([], [], [], [], ["Too few people responded."])
         return FakeFindings(["A"], ["E"], [], ["B"], [f"About {system.name}."])

@@ -36,40 +36,108 @@ def text_of(findings: narrative.SystemFindings) -> str:
 # --- strengths, gaps, strongest and weakest -------------------------------------------
 
 
-def test_it_names_the_strongest_and_weakest_in_prose():
-    findings = system_findings(make_system_summary({"B": 4.2, "H": 1.8}))
+def test_it_names_the_strongest_and_weakest_in_prose_with_their_median_and_n():
+    findings = system_findings(make_system_summary({"B": 4.5, "H": 1.5}))
     text = text_of(findings)
     assert findings.strongest == "B" and findings.weakest == "H"
-    assert "B. Citizen-centred (mean 4.2)" in text
-    assert "H. Resilient & risk embracing (mean 1.8)" in text
+    assert "B. Citizen-centred (median 4.5, 10 ratings)" in text
+    assert "H. Resilient & risk embracing (median 1.5, 10 ratings)" in text
     assert "more likely to stick" in text and "more likely to stall" in text
 
 
-def test_strengths_are_up_to_three_codes_with_a_mean_of_at_least_3_5_highest_first():
-    system = make_system_summary({"A": 3.5, "B": 4.6, "C": 4.0, "D": 4.0, "E": 3.49})
-    # C and D tie on 4.0: the code breaks the tie; A (3.5 exactly) is fourth so it is left out.
-    assert system_findings(system).strengths == ["B", "C", "D"]
-    assert system_findings(make_system_summary({"A": 3.5})).strengths == ["A"]
-    assert system_findings(make_system_summary({"A": 3.49})).strengths == []
+def test_it_uses_the_median_and_says_so_never_the_mean():
+    # A mean of 4.4 with a median of 3: a few very high ratings, not a strength.
+    skewed = make_precondition_summary("B", make_stats(4.4, median=3.0))
+    medians = dict.fromkeys(CODES, 2.5) | {"E": 3.5, "H": 2.0}
+    findings = system_findings(make_system_summary(medians, overrides={"B": skewed}))
+    text = text_of(findings)
+    assert findings.strengths == [] and "B" not in findings.highest
+    assert "The figures here are medians" in text
+    assert "mean" not in text.replace("medians", "").replace("median", "")
 
 
-def test_gaps_are_up_to_three_codes_with_a_mean_of_at_most_2_5_lowest_first():
-    system = make_system_summary({"E": 2.5, "F": 1.2, "G": 2.0, "H": 2.0, "I": 2.51})
-    assert system_findings(system).gaps == ["F", "G", "H"]
-    assert system_findings(make_system_summary({"I": 2.51})).gaps == []
+def test_strengths_are_every_code_with_a_median_of_at_least_4_highest_first():
+    system = make_system_summary({"A": 4.0, "B": 5.0, "C": 4.5, "D": 4.5, "E": 3.5, "F": 4.0})
+    # Ties in code order; no cap, so a tie is never cut in two.
+    assert system_findings(system).strengths == ["B", "C", "D", "A", "F"]
+    assert system_findings(make_system_summary({"A": 4.0})).strengths == ["A"]
+    assert system_findings(make_system_summary({"A": 3.5})).strengths == []
 
 
-def test_without_strengths_or_gaps_it_names_the_relatively_strongest_and_weakest():
-    findings = system_findings(make_system_summary({"D": 3.3, "G": 2.7}))
+def test_gaps_are_every_code_with_a_median_of_at_most_2_lowest_first():
+    system = make_system_summary({"E": 2.0, "F": 1.0, "G": 1.5, "H": 1.5, "I": 2.5})
+    assert system_findings(system).gaps == ["F", "G", "H", "E"]
+    assert system_findings(make_system_summary({"I": 2.5})).gaps == []
+
+
+def test_tied_highest_medians_are_all_named_and_none_is_picked():
+    medians = dict.fromkeys("ACEFG", 2.5) | dict.fromkeys("BDHI", 3.0)
+    findings = system_findings(make_system_summary(medians), min_group_size=5)
+    text = text_of(findings)
+    assert findings.highest == ["B", "D", "H", "I"] and findings.strongest is None
+    assert (
+        "B. Citizen-centred, D. Grounded in place but open to new approaches, "
+        "H. Resilient & risk embracing and I. Able to let go share the highest median, "
+        "3 (developing; 10 ratings each)." in text
+    )
+    assert findings.lowest == ["A", "C", "E", "F", "G"] and findings.weakest is None
+    assert "share the lowest median, 2.5 (between emerging and developing; 10 ratings" in text
+
+
+def test_a_tie_gives_the_range_of_ratings_when_their_numbers_differ():
+    overrides = {
+        "B": make_precondition_summary("B", make_stats(4.0, n=12)),
+        "D": make_precondition_summary("D", make_stats(4.0, n=9)),
+    }
+    medians = dict.fromkeys("ACEFGHI", 3.5)
+    findings = system_findings(make_system_summary(medians, overrides=overrides))
+    text = text_of(findings)
+    assert findings.highest == ["B", "D"]
+    assert "(median 4, 12 ratings) and D. Grounded" in text  # strengths name their own n
+
+
+def test_without_strengths_or_gaps_it_names_the_highest_and_lowest_without_a_pass_mark():
+    findings = system_findings(make_system_summary({"D": 3.5, "G": 2.5}))
     text = text_of(findings)
     assert findings.strengths == [] and findings.gaps == []
-    assert "relatively strongest is D. Grounded in place but open to new approaches" in text
-    assert "relatively weakest is G. Distributed leadership (mean 2.7)" in text
+    assert findings.strongest == "D" and findings.weakest == "G"
+    assert (
+        "The highest median here is 3.5 (between developing and established), for "
+        "D. Grounded in place but open to new approaches (10 ratings)." in text
+    )
+    assert "The lowest median here is 2.5" in text and "G. Distributed leadership" in text
+    assert "reach" not in text and "relatively" not in text
+
+
+def test_only_preconditions_rated_by_at_least_k_people_can_be_strongest_or_weakest():
+    few_high = make_precondition_summary("B", make_stats(5.0, n=4, dont_know=8))
+    few_low = make_precondition_summary("H", make_stats(1.0, n=3, dont_know=9))
+    system = make_system_summary({"E": 4.0, "G": 2.0}, overrides={"B": few_high, "H": few_low})
+    findings = system_findings(system, min_group_size=5)
+    assert findings.strongest == "E" and findings.weakest == "G"
+    assert findings.strengths == ["E"] and findings.gaps == ["G"]
+    assert not findings.multiplier_weak
+    assert findings.too_few_ratings == ["B", "H"]
+    assert (
+        "B. Citizen-centred and H. Resilient & risk embracing were rated by fewer than 5 "
+        "people, so the comparison below leaves them out." in text_of(findings)
+    )
+    # With k = 3 both count again.
+    again = system_findings(system, min_group_size=3)
+    assert again.strongest == "B" and again.weakest == "H"
+
+
+def test_with_fewer_than_two_comparable_preconditions_none_is_named():
+    few = {c: make_precondition_summary(c, make_stats(3.0 + (c == "A"), n=2)) for c in CODES}
+    findings = system_findings(make_system_summary(overrides=few), min_group_size=5)
+    assert findings.strongest is None and findings.highest == [] and findings.strengths == []
+    assert "none is named as the strongest or the weakest" in text_of(findings)
 
 
 def test_it_does_not_invent_a_strongest_when_all_are_rated_alike():
     findings = system_findings(make_system_summary())
-    assert "much alike" in text_of(findings)
+    assert findings.highest == findings.lowest == [] and findings.strongest is None
+    assert "Every pre-condition compared has the same median, 3 (developing)" in text_of(findings)
 
 
 def test_a_precondition_nobody_rated_is_neither_strong_nor_weak():
@@ -83,15 +151,16 @@ def test_a_precondition_nobody_rated_is_neither_strong_nor_weak():
 # --- contested ------------------------------------------------------------------------
 
 
-def test_a_standard_deviation_of_1_2_or_more_is_a_wide_spread_of_views():
-    wide = make_precondition_summary("C", make_stats(3.0, sd=1.2))
-    narrow = make_precondition_summary("D", make_stats(3.0, sd=1.19))
+def test_a_middle_half_of_2_points_or_more_is_a_wide_spread_of_views():
+    wide = make_precondition_summary("C", make_stats(3.0, sd=0.4, q1=2.0, q3=4.0))
+    narrow = make_precondition_summary("D", make_stats(3.0, sd=1.5, q1=2.0, q3=3.5))
     findings = system_findings(make_system_summary(overrides={"C": wide, "D": narrow}))
     assert findings.contested == ["C"]
     assert (
         "On C. Issues are acknowledged as systemic: a wide spread of views "
-        "(standard deviation 1.2)." in text_of(findings)
+        "(the middle half of ratings runs from 2 to 4)." in text_of(findings)
     )
+    assert "standard deviation" not in text_of(findings)
 
 
 def test_sector_divergence_names_the_sectors_with_the_highest_and_lowest_medians():
@@ -150,14 +219,14 @@ def test_it_says_many_could_not_say_when_three_in_ten_answer_dont_know():
 
 
 def test_when_h_is_weak_it_says_h_multiplies_the_others():
-    findings = system_findings(make_system_summary({"H": 2.5}))
+    findings = system_findings(make_system_summary({"H": 2.0}))
     assert findings.multiplier_weak
     assert "multiplier" in text_of(findings)
     assert "hold back the others" in text_of(findings)
 
 
 def test_when_h_is_not_weak_it_says_nothing_about_multiplying():
-    findings = system_findings(make_system_summary({"H": 2.6}))
+    findings = system_findings(make_system_summary({"H": 2.5}))
     assert not findings.multiplier_weak
     assert "multiplier" not in text_of(findings)
 
@@ -215,7 +284,7 @@ def test_questions_come_from_the_framework_for_weak_contested_and_unclear_precon
     framework,
 ):
     preconditions = {p.code: p for p in framework.preconditions.all()}
-    contested_c = make_precondition_summary("C", make_stats(3.0, sd=1.5))
+    contested_c = make_precondition_summary("C", make_stats(3.0, q1=2.0, q3=4.0))
     unclear_f = make_precondition_summary("F", make_stats(3.0, n=5, dont_know=5))
     housing = make_system_summary({"H": 1.9, "B": 4.0}, overrides={"C": contested_c})
     youth = make_system_summary({"H": 2.2}, overrides={"F": unclear_f}, name="Youth", slug="youth")
@@ -246,13 +315,20 @@ FORBIDDEN = [
     re.compile(r"\b(total|totals|average|averages)\b", re.IGNORECASE),
     re.compile(r"\b(pass|passed|passes|fail|failed|fails)\b", re.IGNORECASE),
     re.compile(r"\b(score|grade)\b\s*(of|:)", re.IGNORECASE),
+    # Nothing that reads like a pass mark.
+    re.compile(r"\b(reach|reaches|reached|threshold)\b|\bout of \d", re.IGNORECASE),
 ]
+# One statistic throughout the narrative's own words: the median. (The framework's
+# questions are its own, and may "mean" something.)
+OTHER_STATISTICS = re.compile(r"\b(mean|means|average|standard deviation)\b", re.IGNORECASE)
 
 
 def assert_no_totals_or_grades(result: narrative.DiagnosticNarrative) -> None:
     texts = list(result.intro)
     for system in result.systems:
         texts.extend(system.findings.paragraphs)
+    for text in texts:
+        assert not OTHER_STATISTICS.search(text), f"another statistic in: {text}"
     for group in result.questions:
         texts.extend(group.questions)
     for text in texts:
@@ -262,8 +338,11 @@ def assert_no_totals_or_grades(result: narrative.DiagnosticNarrative) -> None:
 
 def test_the_patterns_catch_what_they_are_meant_to_catch():
     caught = ["7 out of 9", "7/9", "an overall score of 3", "a total", "pass", "FAIL"]
+    caught += ["no pre-condition reaches 3.5", "3 out of 5"]
     for text in caught:
         assert any(p.search(text) for p in FORBIDDEN), text
+    for text in ["(mean 3)", "standard deviation 1.2"]:
+        assert OTHER_STATISTICS.search(text), text
 
 
 def test_hand_built_narratives_carry_no_totals_or_grades(framework):
@@ -343,7 +422,11 @@ def test_random_narratives_carry_no_totals_or_grades(systems, framework_question
     assert_no_totals_or_grades(result)
     for story in result.systems:
         assert story.findings.paragraphs
-        assert len(story.findings.strengths) <= 3 and len(story.findings.gaps) <= 3
+        findings = story.findings
+        assert not set(findings.strengths) & set(findings.gaps)
+        # Ties are named whole: a code is in `highest` exactly when it has that median.
+        assert findings.strongest is None or findings.highest == [findings.strongest]
+        assert findings.weakest is None or findings.lowest == [findings.weakest]
 
 
 # --- the thresholds are documented ----------------------------------------------------
@@ -353,14 +436,13 @@ def test_the_thresholds_are_documented_with_their_values():
     docs = (Path(__file__).resolve().parent.parent / "docs/reports.md").read_text()
     section = docs.split("## Narrative thresholds", 1)[1].split("\n## ", 1)[0]
     for name in (
-        "STRENGTH_MIN_MEAN",
-        "GAP_MAX_MEAN",
-        "MAX_NAMED",
-        "CONTESTED_MIN_SD",
+        "STRENGTH_MIN_MEDIAN",
+        "GAP_MAX_MEDIAN",
+        "CONTESTED_MIN_MIDDLE_HALF",
         "CONTESTED_MIN_SECTOR_DIVERGENCE",
         "CONTESTED_MIN_ROLE_SPREAD",
         "LOW_VISIBILITY_MIN_SHARE",
-        "MULTIPLIER_MAX_MEAN",
+        "MULTIPLIER_MAX_MEDIAN",
         "VISION_BEHAVIOURS_MIN_DIFFERENCE",
         "CHANGE_MIN",
     ):

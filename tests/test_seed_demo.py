@@ -400,8 +400,9 @@ def test_the_report_finds_the_designed_signals(current):
     from reports.aggregate import diagnostic_summary
     from reports.narrative import system_findings
 
-    for system in diagnostic_summary(current).systems:
-        findings = system_findings(system)
+    summary = diagnostic_summary(current)
+    for system in summary.systems:
+        findings = system_findings(system, min_group_size=summary.min_group_size)
         assert {
             "strongest": findings.strongest,
             "weakest": findings.weakest,

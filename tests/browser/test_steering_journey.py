@@ -160,7 +160,10 @@ def test_steering_member_reads_switches_charts_and_downloads(demo, browsing):
     assert xlsx_download.value.suggested_filename == f"{demo.slug}-interim-1-summary.xlsx"
     content = Path(xlsx_download.value.path()).read_bytes()
     workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
-    assert workbook.sheetnames[:1] == ["Summary"]
+    # A sheet a board can read first, the analyst's sheets after it.
+    assert workbook.sheetnames[:2] == ["Board summary", "Summary"]
+    board = [row[0] for row in workbook["Board summary"].iter_rows(values_only=True) if row]
+    assert "Notes" in board and any(str(cell).startswith(SYSTEMS[0]) for cell in board)
     sheet_rows = list(workbook["Summary"].iter_rows(values_only=True))
     assert sheet_rows[1][:3] == ("system", "code", "title")
     assert len(sheet_rows) == len(rows) + 2
