@@ -15,14 +15,13 @@ sector and role, suppressed exactly as the report pages are (``export_summary_*`
 Respondents' names and organisations appear only when ``include_names=True`` is asked
 for explicitly (the views and the command allow it only in the attributed mode);
 e-mail addresses never do. Every text cell is neutralised against formula injection
-(``safe_cell``), because evidence is free text typed by respondents.
+(``safe_cell``, from ``preconditions.csvsafe``), because evidence is free text typed by
+respondents.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from preconditions.csvsafe import csv_writer, safe_cell
 from surveys.models import Diagnostic, Rating, Response
 
 from .aggregate import (
@@ -73,57 +73,7 @@ SUMMARY_COLUMNS = (
     "max",
     *(f"count_{point}" for point in SCALE),
 )
-# Spreadsheets run a cell starting with one of these as a formula (OWASP: CSV injection),
-# full-width forms included (East Asian input methods type them; spreadsheets may read
-# them as the ASCII ones), and the pipe of a DDE call (``=cmd|' /C calc'!A0``).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "|", "＝", "＋", "－", "＠", "｜")
-# What a spreadsheet may skip before it looks for a formula: spaces (ordinary, no-break,
-# ideographic) and the quote that opens a quoted cell.
-_LEADING = ' \u00a0\u3000"'
-# A formula start after a character a spreadsheet may split cells or rows on.
-_AFTER_SEPARATOR = re.compile('([,;|\t\r\n][ \u00a0\u3000"]*)(?=[=+\\-@|＝＋－＠｜])')
 CSV_CHUNK_SIZE = 2000
-
-
-def safe_cell(value: Any) -> Any:
-    """``value`` with a leading apostrophe if it is text a spreadsheet would run as a
-    formula, even after leading spaces; anything else (numbers, booleans, None)
-    unchanged. Every CSV cell gets more: ``csv_cell``."""
-    if isinstance(value, str) and value.lstrip(_LEADING).startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def csv_cell(value: Any) -> Any:
-    """``safe_cell``, and an apostrophe before a formula start that follows a separator
-    inside the text: ``Good work;=cmd|' /C calc'!A0`` becomes ``Good work;'=cmd|…``.
-
-    A spreadsheet set to another separator than the file's (Excel splits on ";" in many
-    European locales) loses track of the quotes around a cell at the first quoted one,
-    then splits inside the text: quoting, even of every cell, does not prevent it. So no
-    cell can start with a formula, whatever the separator."""
-    value = safe_cell(value)
-    if isinstance(value, str):
-        return _AFTER_SEPARATOR.sub(r"\1'", value)
-    return value
-
-
-class _SafeWriter:
-    def __init__(self, file) -> None:
-        self._writer = csv.writer(file)
-
-    def writerow(self, row: Iterable[Any]) -> Any:
-        return self._writer.writerow([csv_cell(value) for value in row])
-
-    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        for row in rows:
-            self.writerow(row)
-
-
-def csv_writer(file) -> _SafeWriter:
-    """A ``csv.writer`` that passes every cell through ``csv_cell``: every CSV the app
-    writes uses it."""
-    return _SafeWriter(file)
 
 
 # --- JSON ----------------------------------------------------------------------------
