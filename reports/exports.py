@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from actions.exports import actions_for_json
 from preconditions.csvsafe import csv_writer, safe_cell
 from surveys.models import Diagnostic, Rating, Response
 
@@ -119,16 +121,21 @@ def export_json(diagnostic: Diagnostic, summary: DiagnosticSummary | None = None
     """
     if summary is None:
         summary = diagnostic_summary(diagnostic, include_evidence=False)
+    actions = actions_for_json(diagnostic, today=timezone.localdate())
     return {
         "diagnostic": summary.slug,
         "min_group_size": summary.min_group_size,
         "release": release_json(summary),
         "previous_round": summary.previous_title,
-        "systems": [_system_json(system) for system in summary.systems],
+        "systems": [
+            _system_json(system, actions.get(system.slug, [])) for system in summary.systems
+        ],
     }
 
 
-def _system_json(system: SystemSummary) -> dict:
+def _system_json(system: SystemSummary, actions: list[dict]) -> dict:
+    """One system; ``actions`` is its list from ``actions.exports.actions_for_json`` (the
+    plan as it stands when exported: actions are not part of a release)."""
     findings = system_findings(system)
     return {
         "name": system.name,
@@ -148,6 +155,7 @@ def _system_json(system: SystemSummary) -> dict:
         "contested": list(findings.contested),
         "low_visibility": list(findings.low_visibility),
         "narrative": list(findings.paragraphs),
+        "actions": actions,
     }
 
 

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -31,7 +32,7 @@ from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
 
-from . import exports, releases
+from . import actionplan, exports, releases
 from .aggregate import (
     ROLES,
     SCALE,
@@ -221,6 +222,9 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_system": chosen,
             "panels": panels,
             "show_evidence": _may_see_evidence(diagnostic),
+            "report_actions": actionplan.report_actions(
+                diagnostic, is_facilitator=is_facilitator, reader=reader, narrative=narrative
+            ),
             **_release_context(reader, is_facilitator),
         },
     )
@@ -281,6 +285,12 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
     if system is None:
         raise Http404("No such system in this diagnostic")
     findings = system_findings(system, min_group_size=summary.min_group_size)
+    report_actions = actionplan.report_actions(
+        diagnostic,
+        is_facilitator=is_facilitator,
+        reader=reader,
+        narrative=diagnostic_narrative(summary, _preconditions(diagnostic)),
+    )
     distributions = [
         {
             "precondition": p,
@@ -308,6 +318,10 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
             "by_sector": _breakdown(system, "by_sector", _sector_columns(system)),
             "by_role": _breakdown(system, "by_role", _role_columns(system)),
             "show_evidence": _may_see_evidence(diagnostic),
+            "report_actions": report_actions,
+            "review_system": report_actions.review.for_system(system.slug)
+            if report_actions.review
+            else None,
             **_release_context(reader, is_facilitator),
         },
     )
@@ -368,6 +382,8 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             # dot_plot_svg escapes every piece of text it draws.
             "systems_svg": mark_safe(dot_plot_svg(systems_table)) if systems_table.series else None,
             "show_evidence": _may_see_evidence(diagnostic),
+            "paper_actions": actionplan.paper_actions(diagnostic, today=timezone.localdate()),
+            "review": actionplan.review_for_reader(diagnostic, reader),
         },
         request=request,
     )
