@@ -70,3 +70,16 @@ def test_the_demo_review_has_each_kind_of_sentence(rounds):
     assert "H. Resilient & risk embracing in Homelessness and housing: an action was " in text
     assert "F. Strengths based in Homelessness and housing: the median rose" in text
     assert sentences[-1] == REVIEW_CAVEAT
+
+
+def test_the_current_rounds_report_page_shows_the_review(rounds, client):
+    """The demo's point: the facilitator opens this round's report and sees what was
+    done after the earlier round beside what moved."""
+    from django.urls import reverse
+
+    earlier, current = rounds
+    client.force_login(current.place.facilitators.get())
+    content = client.get(reverse("reports:diagnostic", args=[current.slug])).content.decode()
+    assert "What we did, and what moved" in content
+    assert "One contract for homelessness services, with shared outcomes" in content
+    assert REVIEW_CAVEAT in content

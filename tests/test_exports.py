@@ -149,7 +149,9 @@ def test_json_has_exactly_the_documented_keys(diagnostic, findings):
             "contested",
             "low_visibility",
             "narrative",
+            "actions",
         }
+        assert system["actions"] == []  # documented: every system has the key
         for p in system["preconditions"]:
             assert set(p) == {
                 "code",
