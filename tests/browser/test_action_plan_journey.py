@@ -34,7 +34,7 @@ from ..factories import (
     make_system,
     make_user,
 )
-from .support import run_axe, sign_in
+from .support import run_axe, run_axe_both_sizes, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -186,7 +186,7 @@ def test_from_the_report_to_the_review_at_the_next_round(browsing, live_framewor
     sign_in(steering, "sam", PASSWORD)
     steering.goto(f"/reports/{earlier.slug}/")
     expect(steering.get_by_role("heading", name="Questions for the steering group")).to_be_visible()
-    run_axe(steering, "released report with Plan an action links (steering)")
+    run_axe_both_sizes(steering, "released report with Plan an action links (steering)")
     steering.get_by_role(
         "link", name="Propose an action on the questions about H for Homelessness and housing"
     ).click()
@@ -239,6 +239,6 @@ def test_from_the_report_to_the_review_at_the_next_round(browsing, live_framewor
     expect(row).to_contain_text("1 then 3: up 2")
     expect(row).to_contain_text("in progress")
     expect(row).to_contain_text("Eastport Night Shelter")
-    run_axe(steering, "later report with the review (steering)")
+    run_axe_both_sizes(steering, "later report with the review (steering)")
     steering.get_by_role("link", name="What we did, and what moved").click()
     expect(steering.locator("h2#review")).to_be_in_viewport()
