@@ -5,7 +5,7 @@ The rule (``actions_due_for_reminder``) is separate from the sending
 e-mail: the background worker sends it, with the outbox's retries, and its idempotency
 key (``action-reminder:<action>:<due date>``) means one reminder per due date, whatever
 runs twice. ``manage.py remind_action_leads`` runs on the same timer as
-``outbox_tick`` (README, "Background e-mail").
+``outbox_tick`` (README, "Deployment").
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def test_the_current_rounds_review_shows_the_earlier_actions(rounds):
 
 
 def test_the_demo_review_has_each_kind_of_sentence(rounds):
-    """Through the report's own medians (as the lead will wire it): trust rose with an
+    """Through the report's own medians (as reports.actionplan does): trust rose with an
     action done, risk did not move although its action was done, strengths-based working
     rose with no action."""
     from reports.releases import reader_view
