@@ -2,6 +2,8 @@
 
 ``actions_for_json`` is called by ``reports/exports.py`` (reports may import actions,
 never the other way round); the shape is documented in docs/reports.md ("JSON export").
+Cells are neutralised against formula injection by the one shared rule,
+``preconditions.csvsafe`` (the views write the CSV with its ``csv_writer``).
 """
 
 from __future__ import annotations
@@ -10,13 +12,10 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
+from preconditions.csvsafe import safe_cell
 from surveys.models import Diagnostic
 
 from .models import Action, ActionEvent
-
-# Spreadsheets run a cell starting with one of these as a formula (OWASP: CSV injection).
-# The same rule as reports.exports.safe_cell, which this app may not import.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_HEADER = [
     "system",
@@ -32,12 +31,6 @@ CSV_HEADER = [
     "last_note",
     "last_changed_on",
 ]
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def plan_actions(diagnostic: Diagnostic):
@@ -68,7 +61,7 @@ def action_plan_csv_rows(diagnostic: Diagnostic, *, today: datetime.date) -> Ite
     for action in plan_actions(diagnostic):
         note, noted_at = notes.get(action.pk, ("", None))
         yield [
-            _safe_cell(value)
+            safe_cell(value)
             for value in (
                 action.system.name,
                 action.precondition.code,

@@ -1,9 +1,11 @@
 """Reminders for named leads, a week before an action is due.
 
 The rule (``actions_due_for_reminder``) is separate from the sending
-(``deliver_reminder``), which is the only place that sends: it uses Django's
-``send_mail`` for now and is the one function to switch to the e-mail outbox
-(django-tasks) when that lands, so reminders are queued like every other e-mail.
+(``deliver_reminder``), which queues the reminder in the e-mail outbox like every other
+e-mail: the background worker sends it, with the outbox's retries, and its idempotency
+key (``action-reminder:<action>:<due date>``) means one reminder per due date, whatever
+runs twice. ``manage.py remind_action_leads`` runs on the same timer as
+``outbox_tick`` (README, "Deployment").
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+
+from outbox.models import Kind
+from outbox.queueing import message_queue
 
 from .models import OPEN_STATUSES, Action, ActionEvent
 
@@ -63,18 +67,31 @@ def reminder_message(action: Action) -> tuple[str, str]:
     return subject, body
 
 
-def deliver_reminder(action: Action) -> None:
-    """Send one reminder. The only sending code here: the lead switches it to the outbox
-    (queue the message) at merge."""
+def reminder_key(action: Action) -> str:
+    """The outbox's idempotency key: one reminder per action and due date."""
+    return f"action-reminder:{action.public_id}:{action.due_on.isoformat()}"
+
+
+def deliver_reminder(action: Action) -> bool:
+    """Queue one reminder in the outbox (False: it was queued before)."""
     subject, body = reminder_message(action)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [action.lead_email])
+    return message_queue(
+        diagnostic=action.diagnostic,
+        kind=Kind.ACTION_REMINDER,
+        recipient=action.lead_email,
+        subject=subject,
+        body=body,
+        idempotency_key=reminder_key(action),
+    )
 
 
 def remind_action_leads(*, today: datetime.date | None = None) -> int:
-    """Send every reminder that is due; returns how many were sent. Each action is
-    claimed under a row lock and marked before it is sent, so two runs at once (or a run
-    after a crash) never send the same reminder twice; a failed send is rolled back and
-    tried again on the next run."""
+    """Queue every reminder that is due; returns how many were queued. Each action is
+    claimed under a row lock, marked, audited and its reminder queued in one
+    transaction, so two runs at once (or a run after a crash) never queue the same
+    reminder twice (the outbox's idempotency key is the second guard); if queueing
+    fails, nothing is marked and the next run tries again. Sending, and retrying a relay
+    that is down, is the outbox worker's job."""
     today = today or timezone.localdate()
     sent = 0
     for pk in list(actions_due_for_reminder(today).values_list("pk", flat=True)):

@@ -1,6 +1,6 @@
 """Review at the next round: the earlier round's actions beside the change in median.
 
-"What we did, and what moved". The report of a later round (reports/, wired by the lead)
+"What we did, and what moved". The report of a later round (``reports.actionplan``)
 calls ``previous_round_actions`` for the earlier round's actions per system and
 pre-condition, and ``review_rows`` / ``review_sentences`` with the medians it has already
 computed: this module never computes statistics, so it cannot disagree with the report,
@@ -67,6 +67,8 @@ class ReviewRow:
     title: str
     change: float | None
     actions: list[ReviewedAction]
+    previous_median: float | None = None
+    current_median: float | None = None
 
 
 def previous_round_actions(
@@ -111,6 +113,8 @@ def review_rows(
             title=c.title,
             change=c.change,
             actions=list(reviews.get((c.system_slug, c.code), [])),
+            previous_median=c.previous_median,
+            current_median=c.current_median,
         )
         for c in changes
     ]

@@ -56,6 +56,14 @@ def plan_settings(diagnostic: Diagnostic) -> ActionPlanSettings:
     return found
 
 
+def plan_settings_for_reading(diagnostic: Diagnostic) -> ActionPlanSettings:
+    """The round's settings without writing anything: the defaults (unsaved) when none
+    were chosen yet. For pages that only read, such as the report's "Plan an action"
+    links."""
+    found = ActionPlanSettings.objects.filter(diagnostic=diagnostic).first()
+    return found or ActionPlanSettings(diagnostic=diagnostic)
+
+
 def may_create(role: Role) -> bool:
     return role is Role.FACILITATOR
 

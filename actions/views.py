@@ -7,7 +7,6 @@ every write from ``actions.rules``.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
+from preconditions.csvsafe import csv_writer
 from preconditions.models import Precondition
 from surveys.models import System
 
@@ -118,7 +118,7 @@ def plan_csv(request: HttpRequest, slug: str) -> HttpResponse:
     diagnostic, _, _ = plan_for_reader(request, slug)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # a byte-order mark, so Excel reads UTF-8 (as the reports' CSV)
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerows(action_plan_csv_rows(diagnostic, today=rules.today()))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from surveys.models import Invitation
 
-from .messages import as_email_message, compose
+from .messages import as_email_message, compose, compose_stored
 from .models import Kind, OutboxEmail, Status
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class _RelayUnavailable(Exception):
 
 
 CLAIM_SIZE = 10
+# Kinds composed when queued, sent from the row's own subject and body.
+STORED_KINDS = (Kind.ACTION_REMINDER,)
 
 
 def _claim(now: datetime, token: str) -> list[OutboxEmail]:
@@ -224,19 +226,25 @@ def deliver_due(*, limit: int | None = None) -> DeliveryReport:
             email = claimed.pop(0)
             handled += 1
             invitation = email.invitation
-            if invitation is None or not invitation.email or invitation.is_revoked:
+            if email.kind in STORED_KINDS:
+                # Composed when queued (no invitation, no secret in it).
+                message = as_email_message(
+                    compose_stored(subject=email.subject, body=email.body, to=email.recipient)
+                )
+            elif invitation is None or not invitation.email or invitation.is_revoked:
                 # Revoked or erased since it was queued: the link no longer works.
                 _mark_failed(email, now, "Not sent: the invitation was revoked or erased")
                 report.failed += 1
                 continue
-            message = as_email_message(
-                compose(
-                    kind=email.kind,
-                    invitation=invitation,
-                    personal_message=email.personal_message,
-                    reply_to=email.reply_to,
+            else:
+                message = as_email_message(
+                    compose(
+                        kind=email.kind,
+                        invitation=invitation,
+                        personal_message=email.personal_message,
+                        reply_to=email.reply_to,
+                    )
                 )
-            )
             try:
                 if connection is None:
                     connection = get_connection(fail_silently=False)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.html import linebreaks
 
 from surveys.confidentiality import partner_promise
 from surveys.invitations import invitation_link
@@ -69,6 +70,18 @@ def compose(
         html=render_to_string("outbox/email/invitation.html", context),
         to=invitation.email,
         reply_to=reply_to,
+    )
+
+
+def compose_stored(*, subject: str, body: str, to: str) -> Composed:
+    """A message composed when it was queued (``OutboxEmail.subject`` and ``body``): plain
+    text, with its paragraphs as the HTML alternative."""
+    return Composed(
+        subject=header_safe(subject),
+        text=body,
+        html=linebreaks(body, autoescape=True),
+        to=to,
+        reply_to="",
     )
 
 

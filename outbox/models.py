@@ -2,8 +2,10 @@
 
 A row is queued once (its ``idempotency_key`` is unique), delivered by the background
 worker (``outbox.delivery``) and marked ``sent`` only once the relay has accepted it.
-Bodies are not stored: an invitation's link is a secret derived from SECRET_KEY, so the
-message is composed again when it is sent (``outbox.messages``).
+An invitation's body is not stored: its link is a secret derived from SECRET_KEY, so the
+message is composed again when it is sent (``outbox.messages``). Messages with no secret
+and no invitation (an action's reminder to its named lead) are composed when queued and
+kept in ``subject`` and ``body`` (``outbox.queueing.message_queue``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     STEERING_INVITATION = "steering_invitation", "Steering group invitation"
     SCHEDULED_REMINDER = "scheduled_reminder", "Scheduled reminder"
+    # A named lead's reminder that an action is due (actions.reminders): composed when
+    # queued, since it holds no secret; stored in ``subject`` and ``body``.
+    ACTION_REMINDER = "action_reminder", "Action reminder"
 
 
 class Status(models.TextChoices):
@@ -72,6 +77,9 @@ class OutboxEmail(models.Model):
     # Written by the facilitator on the send page; added to the message as it is.
     personal_message = models.TextField(blank=True, max_length=2000)
     reply_to = models.EmailField(blank=True)
+    # Only for messages composed when queued (no invitation, no secret): see Kind.
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -8,7 +8,9 @@ never queued twice whatever is clicked, reloaded or retried:
   "Make a new link" the new link may be e-mailed again;
 - ``reminder:<invitation id>:<n>`` — the n-th reminder; two clicks at once both try the
   same n and one of them wins;
-- ``scheduled-reminder:<invitation id>:<days before>:<closing date>``.
+- ``scheduled-reminder:<invitation id>:<days before>:<closing date>``;
+- ``action-reminder:<action public id>:<due date>`` — a named lead's reminder, once per
+  due date (``message_queue``, called by ``actions.reminders``).
 """
 
 from __future__ import annotations
@@ -390,3 +392,38 @@ def scheduled_reminders_queue(*, today: date | None = None) -> dict[str, int]:
         )
         queued[diagnostic.slug] = result.queued
     return queued
+
+
+def message_queue(
+    *,
+    diagnostic: Diagnostic,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    idempotency_key: str,
+) -> bool:
+    """Queue one message composed now (it holds no secret): ``subject`` and ``body`` are
+    stored and sent as they are. Returns False when a message with this key was queued
+    before (that one stands). Call it inside the transaction that records why it is
+    sent: the delivery task starts once that transaction commits."""
+    from .tasks import enqueue_delivery
+
+    now = timezone.now()
+    # get_or_create: of two runs at once, the unique key lets one insert and the other
+    # find that row.
+    _, created = OutboxEmail.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "kind": kind,
+            "recipient": recipient,
+            "diagnostic": diagnostic,
+            "subject": subject,
+            "body": body,
+            "created_at": now,
+            "next_attempt_at": now,
+        },
+    )
+    if created:
+        enqueue_delivery(1)
+    return created

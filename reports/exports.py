@@ -15,25 +15,27 @@ sector and role, suppressed exactly as the report pages are (``export_summary_*`
 Respondents' names and organisations appear only when ``include_names=True`` is asked
 for explicitly (the views and the command allow it only in the attributed mode);
 e-mail addresses never do. Every text cell is neutralised against formula injection
-(``safe_cell``), because evidence is free text typed by respondents.
+(``safe_cell``, from ``preconditions.csvsafe``), because evidence is free text typed by
+respondents.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from actions.exports import actions_for_json
+from preconditions.csvsafe import csv_writer, safe_cell
 from surveys.models import Diagnostic, Rating, Response
 
 from .aggregate import (
@@ -75,57 +77,7 @@ SUMMARY_COLUMNS = (
     "max",
     *(f"count_{point}" for point in SCALE),
 )
-# Spreadsheets run a cell starting with one of these as a formula (OWASP: CSV injection),
-# full-width forms included (East Asian input methods type them; spreadsheets may read
-# them as the ASCII ones), and the pipe of a DDE call (``=cmd|' /C calc'!A0``).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "|", "＝", "＋", "－", "＠", "｜")
-# What a spreadsheet may skip before it looks for a formula: spaces (ordinary, no-break,
-# ideographic) and the quote that opens a quoted cell.
-_LEADING = ' \u00a0\u3000"'
-# A formula start after a character a spreadsheet may split cells or rows on.
-_AFTER_SEPARATOR = re.compile('([,;|\t\r\n][ \u00a0\u3000"]*)(?=[=+\\-@|＝＋－＠｜])')
 CSV_CHUNK_SIZE = 2000
-
-
-def safe_cell(value: Any) -> Any:
-    """``value`` with a leading apostrophe if it is text a spreadsheet would run as a
-    formula, even after leading spaces; anything else (numbers, booleans, None)
-    unchanged. Every CSV cell gets more: ``csv_cell``."""
-    if isinstance(value, str) and value.lstrip(_LEADING).startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def csv_cell(value: Any) -> Any:
-    """``safe_cell``, and an apostrophe before a formula start that follows a separator
-    inside the text: ``Good work;=cmd|' /C calc'!A0`` becomes ``Good work;'=cmd|…``.
-
-    A spreadsheet set to another separator than the file's (Excel splits on ";" in many
-    European locales) loses track of the quotes around a cell at the first quoted one,
-    then splits inside the text: quoting, even of every cell, does not prevent it. So no
-    cell can start with a formula, whatever the separator."""
-    value = safe_cell(value)
-    if isinstance(value, str):
-        return _AFTER_SEPARATOR.sub(r"\1'", value)
-    return value
-
-
-class _SafeWriter:
-    def __init__(self, file) -> None:
-        self._writer = csv.writer(file)
-
-    def writerow(self, row: Iterable[Any]) -> Any:
-        return self._writer.writerow([csv_cell(value) for value in row])
-
-    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        for row in rows:
-            self.writerow(row)
-
-
-def csv_writer(file) -> _SafeWriter:
-    """A ``csv.writer`` that passes every cell through ``csv_cell``: every CSV the app
-    writes uses it."""
-    return _SafeWriter(file)
 
 
 # --- JSON ----------------------------------------------------------------------------
@@ -172,16 +124,22 @@ def export_json(diagnostic: Diagnostic, summary: DiagnosticSummary | None = None
     """
     if summary is None:
         summary = diagnostic_summary(diagnostic, include_evidence=False)
+    actions = actions_for_json(diagnostic, today=timezone.localdate())
     return {
         "diagnostic": summary.slug,
         "min_group_size": summary.min_group_size,
         "release": release_json(summary),
         "previous_round": summary.previous_title,
-        "systems": [_system_json(system, summary.min_group_size) for system in summary.systems],
+        "systems": [
+            _system_json(system, summary.min_group_size, actions.get(system.slug, []))
+            for system in summary.systems
+        ],
     }
 
 
-def _system_json(system: SystemSummary, min_group_size: int) -> dict:
+def _system_json(system: SystemSummary, min_group_size: int, actions: list[dict]) -> dict:
+    """One system; ``actions`` is its list from ``actions.exports.actions_for_json`` (the
+    plan as it stands when exported: actions are not part of a release)."""
     findings = system_findings(system, min_group_size=min_group_size)
     return {
         "name": system.name,
@@ -201,6 +159,7 @@ def _system_json(system: SystemSummary, min_group_size: int) -> dict:
         "contested": list(findings.contested),
         "low_visibility": list(findings.low_visibility),
         "narrative": list(findings.paragraphs),
+        "actions": actions,
     }
 
 

@@ -588,6 +588,9 @@ class ReaderView:
     releases: list[Release]  # every release of the round, newest first (without data)
     live: bool
     may_see_live: bool
+    # The previous round's final release compared against (``comparison_for_reader``):
+    # None when this reader may not see a comparison. Its ``diagnostic`` is selected.
+    compared_with: Release | None = None
 
     @property
     def param(self) -> str:
@@ -633,6 +636,7 @@ def reader_view(
         summary = summary_from_data(data, release=stamp(chosen))
         if not include_evidence:
             summary = without_evidence(summary)
+    previous = None
     if summary is not None and compare:
         previous = comparison_for_reader(diagnostic, user=user, is_facilitator=is_facilitator)
         if previous is not None:
@@ -647,6 +651,7 @@ def reader_view(
         releases=releases,
         live=live,
         may_see_live=live_allowed,
+        compared_with=previous,
     )
 
 

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -29,7 +30,7 @@ from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import Diagnostic
 
-from . import board_paper, exports, participation, reading, releases
+from . import actionplan, board_paper, exports, participation, reading, releases
 from . import evidence as evidence_pages
 from .aggregate import (
     ROLES,
@@ -213,6 +214,9 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_system": chosen,
             "panels": panels,
             "show_evidence": _may_see_evidence(diagnostic),
+            "report_actions": actionplan.report_actions(
+                diagnostic, is_facilitator=is_facilitator, reader=reader, narrative=narrative
+            ),
             **_release_context(reader, is_facilitator),
         },
     )
@@ -273,6 +277,12 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
     if system is None:
         raise Http404("No such system in this diagnostic")
     findings = system_findings(system, min_group_size=summary.min_group_size)
+    report_actions = actionplan.report_actions(
+        diagnostic,
+        is_facilitator=is_facilitator,
+        reader=reader,
+        narrative=diagnostic_narrative(summary, reading.preconditions_by_code(diagnostic)),
+    )
     distributions = [
         {
             "precondition": p,
@@ -307,6 +317,10 @@ def system_report(request: HttpRequest, slug: str, system_slug: str) -> HttpResp
             "show_evidence": _may_see_evidence(diagnostic),
             "report_excerpts": evidence_pages.REPORT_EXCERPTS,
             "has_evidence": any(p.evidence for p in system.preconditions),
+            "report_actions": report_actions,
+            "review_system": report_actions.review.for_system(system.slug)
+            if report_actions.review
+            else None,
             **_release_context(reader, is_facilitator),
         },
     )
@@ -405,6 +419,8 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
             "page_mark": board_paper.page_mark(diagnostic, summary),
             "participation": who_took_part,
             "participation_tables": who_took_part.tables(),
+            "paper_actions": actionplan.paper_actions(diagnostic, today=timezone.localdate()),
+            "review": actionplan.review_for_reader(diagnostic, reader),
         },
         request=request,
     )

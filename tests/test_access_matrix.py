@@ -264,6 +264,29 @@ def test_access(name, persona, world):
         assert response.status_code in (403, 404), f"{persona} got {response.status_code} at {url}"
 
 
+# The report's "Plan an action" links (issue 13) are actions:create with a query string
+# (actions.links.plan_action_url): the query must not open the form to anyone else.
+REPORT_LINK_QUERIES = [
+    {"system": "{system}", "precondition": "H"},
+    {"system": "{system}", "precondition": "H", "finding": "question"},
+    {"system": "{system}", "precondition": "A", "finding": "gap"},
+]
+
+
+@pytest.mark.parametrize("query", REPORT_LINK_QUERIES, ids=lambda q: q.get("finding", "none"))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_reports_plan_an_action_links_obey_the_same_access(query, persona, world):
+    url = reverse("actions:create", args=[world["diagnostic"]])
+    data = {key: value.format(system=world["system"]) for key, value in query.items()}
+    response = _client_for(persona, world).get(url, data)
+    if persona in MATRIX["actions:create"].allowed:
+        assert response.status_code == 200, persona
+    elif persona in ("anonymous", "partner_x") and response.status_code == 302:
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code in (403, 404), persona
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_staff_reach_the_admin(persona, world):
     response = _client_for(persona, world).get("/admin/")

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from actions.exports import CSV_HEADER, action_plan_csv_rows, actions_for_json
-from actions.models import ActionEvent, Status
+from actions.models import Action, ActionEvent, Status
 
 from .action_factories import make_action, make_plan_world
 
@@ -59,6 +59,20 @@ def test_the_csv_download_is_an_attachment(world):
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == CSV_HEADER and rows[1][3] == "Register"
+
+
+def test_the_csv_download_uses_the_shared_rule_after_separators_and_in_full_width(world):
+    """The same rule as the report's CSVs (preconditions.csvsafe): a formula after a
+    separator inside the text, after leading spaces, or in full-width forms never runs."""
+    action = make_action(world, title="Good work;=cmd|' /C calc'!A0")
+    Action.objects.filter(pk=action.pk).update(description="  ＝1+1")
+    client = Client()
+    client.force_login(world.facilitator)
+    response = client.get(reverse("actions:csv", args=[world.diagnostic.slug]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    row = dict(zip(CSV_HEADER, rows[1], strict=True))
+    assert row["title"] == "Good work;'=cmd|' /C calc'!A0"
+    assert row["what_will_be_done"] == "'  ＝1+1"
 
 
 def test_json_lists_accepted_actions_per_system_without_named_leads(world):

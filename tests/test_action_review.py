@@ -118,3 +118,5 @@ def test_review_rows_put_actions_beside_each_change_in_the_reports_order():
     reviews = {("hh", "H"): [_action("done")]}
     rows = review_rows(reviews, [_change("A", 2.0, 3.0), _change("H", 2.0, 2.0)])
     assert [(r.code, r.change, len(r.actions)) for r in rows] == [("A", 1.0, 0), ("H", 0.0, 1)]
+    # The medians themselves travel too: the report shows "2 then 3".
+    assert [(r.previous_median, r.current_median) for r in rows] == [(2.0, 3.0), (2.0, 2.0)]

@@ -1,6 +1,6 @@
 """CSV formula injection beyond the first character: after a separator inside a cell
 (``Good work;=cmd|' /C calc'!A0`` opened by Excel set to ";"), after leading spaces, and
-in full-width forms. Every CSV the app writes goes through ``reports.exports.csv_writer``.
+in full-width forms. Every CSV the app writes goes through ``preconditions.csvsafe.csv_writer``.
 
 A spreadsheet whose separator is not the file's loses track of the quotes at the first
 quoted cell and then splits inside the text, so the check reads every file twice: as a
@@ -16,8 +16,9 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
+from preconditions.csvsafe import FORMULA_PREFIXES, safe_cell
 from reports import exports
-from reports.exports import FORMULA_PREFIXES, csv_streaming_response, safe_cell
+from reports.exports import csv_streaming_response
 from tests.factories import (
     make_diagnostic,
     make_organisation,

@@ -41,7 +41,7 @@ def test_the_current_rounds_review_shows_the_earlier_actions(rounds):
 
 
 def test_the_demo_review_has_each_kind_of_sentence(rounds):
-    """Through the report's own medians (as the lead will wire it): trust rose with an
+    """Through the report's own medians (as reports.actionplan does): trust rose with an
     action done, risk did not move although its action was done, strengths-based working
     rose with no action."""
     from reports.releases import reader_view
@@ -70,3 +70,16 @@ def test_the_demo_review_has_each_kind_of_sentence(rounds):
     assert "H. Resilient & risk embracing in Homelessness and housing: an action was " in text
     assert "F. Strengths based in Homelessness and housing: the median rose" in text
     assert sentences[-1] == REVIEW_CAVEAT
+
+
+def test_the_current_rounds_report_page_shows_the_review(rounds, client):
+    """The demo's point: the facilitator opens this round's report and sees what was
+    done after the earlier round beside what moved."""
+    from django.urls import reverse
+
+    earlier, current = rounds
+    client.force_login(current.place.facilitators.get())
+    content = client.get(reverse("reports:diagnostic", args=[current.slug])).content.decode()
+    assert "What we did, and what moved" in content
+    assert "One contract for homelessness services, with shared outcomes" in content
+    assert REVIEW_CAVEAT in content

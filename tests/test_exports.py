@@ -11,17 +11,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from preconditions.csvsafe import csv_cell, safe_cell
 from reports import exports
 from reports.aggregate import SECTORS, diagnostic_summary
 from reports.exports import (
     RATING_COLUMNS,
     SUMMARY_COLUMNS,
-    csv_cell,
     csv_streaming_response,
     export_csv_rows,
     export_json,
     export_xlsx,
-    safe_cell,
 )
 from tests.factories import (
     make_diagnostic,
@@ -150,7 +149,9 @@ def test_json_has_exactly_the_documented_keys(diagnostic, findings):
             "contested",
             "low_visibility",
             "narrative",
+            "actions",
         }
+        assert system["actions"] == []  # documented: every system has the key
         for p in system["preconditions"]:
             assert set(p) == {
                 "code",

@@ -1,11 +1,15 @@
-"""Issue 13's journey, the parts that live in the actions app: a steering member proposes
-an action from the action plan's "Propose an action" link beside a pre-condition, the
-facilitator accepts it and marks it in progress with a dated note, and creates one of
-their own through the GOV.UK date input (an error first, then corrected).
+"""Issue 13's journeys.
 
-The report's "Plan an action" links and the next round's review are wired into reports/
-at merge; their browser steps belong to the report's journey then. Every page is checked
-with axe as the journey goes.
+- From the action plan: a steering member proposes an action from the plan's "Propose an
+  action" link beside a pre-condition, the facilitator accepts it and marks it in
+  progress with a dated note, and creates one of their own through the GOV.UK date input
+  (an error first, then corrected).
+- From the report (the acceptance journey): a steering member reads a released report
+  and proposes an action beside a question for the steering group, the facilitator
+  accepts it and marks it in progress, a later round is released, and its report shows
+  the action beside the change in median ("what we did, and what moved").
+
+Every page is checked with axe as the journey goes.
 """
 
 from __future__ import annotations
@@ -16,10 +20,21 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from actions.models import Action, ActionEvent, ActionPlanSettings, Status
+from actions.review import REVIEW_CAVEAT
+from reports.models import Release
+from reports.releases import release_publish
+from surveys.diagnostics import diagnostic_close
 from surveys.models import Diagnostic
 
-from ..factories import make_diagnostic, make_organisation, make_place, make_system, make_user
-from .support import run_axe, sign_in
+from ..factories import (
+    make_diagnostic,
+    make_organisation,
+    make_place,
+    make_response,
+    make_system,
+    make_user,
+)
+from .support import run_axe, run_axe_both_sizes, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -140,3 +155,90 @@ def test_steering_proposes_facilitator_accepts_and_starts(browsing, round_):
     created = Action.objects.get(title="One contract with shared outcomes")
     assert created.status == Status.PLANNED and str(created.due_on) == "2030-02-28"
     assert ActionEvent.objects.filter(action=created, kind="created").exists()
+
+
+def _rate(diagnostic, system, organisation, scores: dict[str, int], count: int = 6) -> None:
+    for i in range(count):
+        make_response(
+            diagnostic,
+            system,
+            {code: scores.get(code, 3) for code in "ABCDEFGHI"},
+            organisation=organisation,
+            role=("manager", "frontline")[i % 2],
+        )
+
+
+def test_from_the_report_to_the_review_at_the_next_round(browsing, live_framework):
+    facilitator_user, steering_user = make_user("fran"), make_user("sam")
+    place = make_place("Eastport", facilitators=[facilitator_user])
+    system = make_system(place, "Homelessness and housing")
+    council = make_organisation(place, "public", "Eastport City Council")
+    make_organisation(place, "voluntary", "Eastport Night Shelter")
+    earlier = make_diagnostic(place, live_framework, systems=[system], title="Eastport 2025")
+    earlier.steering_members.add(steering_user)
+    ActionPlanSettings.objects.create(diagnostic=earlier, steering_may_propose=True)
+    _rate(earlier, system, council, {"H": 1})  # risk: the weakest, so a question is asked
+    diagnostic_close(diagnostic=earlier, actor=None)  # the final release
+
+    # A steering member reads the released report and proposes an action beside the
+    # question about H.
+    steering = browsing.new_page()
+    sign_in(steering, "sam", PASSWORD)
+    steering.goto(f"/reports/{earlier.slug}/")
+    expect(steering.get_by_role("heading", name="Questions for the steering group")).to_be_visible()
+    run_axe_both_sizes(steering, "released report with Plan an action links (steering)")
+    steering.get_by_role(
+        "link", name="Propose an action on the questions about H for Homelessness and housing"
+    ).click()
+    expect(steering.get_by_role("heading", name="Propose an action")).to_be_visible()
+    h = live_framework.preconditions.get(code="H")
+    expect(steering.get_by_label("Pre-condition")).to_have_value(str(h.pk))
+    expect(steering.get_by_label("Finding that prompted it (optional)")).to_have_value("question")
+    steering.get_by_label("Title").fill("A shared risk panel for hostel placements")
+    steering.get_by_label("What will be done").fill(
+        "Meet fortnightly to agree placements others have turned away."
+    )
+    steering.get_by_label("Lead organisation").select_option(label="Eastport Night Shelter")
+    fill_date(steering, "30", "9", "2030")
+    steering.get_by_role("button", name="Propose action").click()
+    expect(
+        steering.get_by_text("Proposed the action: a facilitator will review it.")
+    ).to_be_visible()
+    proposal = Action.objects.get()
+    assert (proposal.status, proposal.finding, proposal.precondition_id) == (
+        Status.PROPOSED,
+        "question",
+        h.pk,
+    )
+
+    # The facilitator accepts it and marks it in progress.
+    facilitator = browsing.new_page()
+    sign_in(facilitator, "fran", PASSWORD)
+    facilitator.goto(f"/actions/{earlier.slug}/a/{proposal.public_id}/")
+    facilitator.get_by_role("link", name="Accept onto the plan").click()
+    facilitator.get_by_role("button", name="Accept onto the plan").click()
+    expect(facilitator.locator(".govuk-tag", has_text="Planned")).to_be_visible()
+    facilitator.get_by_role("link", name="Update the status").click()
+    facilitator.get_by_label("In progress").check()
+    facilitator.get_by_label("Note").fill("First panel booked for 3 October.")
+    facilitator.get_by_role("button", name="Save status").click()
+    expect(facilitator.get_by_text("The action is now in progress.")).to_be_visible()
+
+    # A later round is run and released.
+    later = make_diagnostic(place, live_framework, systems=[system], title="Eastport 2026")
+    later.steering_members.add(steering_user)
+    _rate(later, system, council, {"H": 3})
+    release_publish(diagnostic=later, kind=Release.Kind.INTERIM, actor=None)
+
+    # Its report shows the action beside the change.
+    steering.goto(f"/reports/{later.slug}/")
+    review = steering.locator("section", has=steering.locator("h2#review"))
+    expect(review.get_by_role("heading", name="What we did, and what moved")).to_be_visible()
+    expect(review).to_contain_text(REVIEW_CAVEAT)
+    row = review.locator("tr", has_text="A shared risk panel for hostel placements")
+    expect(row).to_contain_text("1 then 3: up 2")
+    expect(row).to_contain_text("in progress")
+    expect(row).to_contain_text("Eastport Night Shelter")
+    run_axe_both_sizes(steering, "later report with the review (steering)")
+    steering.get_by_role("link", name="What we did, and what moved").click()
+    expect(steering.locator("h2#review")).to_be_in_viewport()

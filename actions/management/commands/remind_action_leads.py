@@ -1,4 +1,7 @@
-"""Send named leads their reminder a week before an action is due (run daily, e.g. cron)."""
+"""Queue named leads' reminders a week before an action is due, in the e-mail outbox.
+
+Run it on the same timer as ``outbox_tick`` (README): safe to run as often as you like,
+since each action and due date gets one reminder."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from actions.reminders import remind_action_leads
 
 
 class Command(BaseCommand):
-    help = "E-mail each action's named lead once, a week before the action is due."
+    help = "Queue an e-mail to each action's named lead once, a week before it is due."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -24,5 +27,7 @@ class Command(BaseCommand):
                 on = datetime.date.fromisoformat(today)
             except ValueError:
                 raise CommandError(f"--today must be a date as YYYY-MM-DD, got {today!r}") from None
-        sent = remind_action_leads(today=on)
-        self.stdout.write(f"Sent {sent} reminder{'s' if sent != 1 else ''}.")
+        queued = remind_action_leads(today=on)
+        self.stdout.write(
+            f"Queued {queued} reminder{'s' if queued != 1 else ''} for the outbox to send."
+        )

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from preconditions.csvsafe import csv_writer
 from reports import releases
-from reports.exports import csv_writer, export_csv_rows, export_json, export_xlsx
+from reports.exports import export_csv_rows, export_json, export_xlsx
 from surveys import confidentiality
 from surveys.audit import audit
 from surveys.models import AuditEvent, Diagnostic
