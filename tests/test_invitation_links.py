@@ -55,15 +55,21 @@ def test_the_csv_has_a_row_per_working_link_for_a_mail_merge(client, facilitator
     rows = _csv(response)
     assert rows == [
         ["organisation", "name", "sector", "role", "link"],
-        ["Northbridge Council", "Ann", "Public sector", kept.get_role_display(), invitation_link(kept)],
+        [
+            "Northbridge Council",
+            "Ann",
+            "Public sector",
+            kept.get_role_display(),
+            invitation_link(kept),
+        ],
     ]
 
 
 def test_the_csv_is_safe_against_formulas(client, facilitator, diagnostic):
-    make_invitation(diagnostic, name="=HYPERLINK(\"http://evil\")", email="")
+    make_invitation(diagnostic, name='=HYPERLINK("http://evil")', email="")
     client.force_login(facilitator)
     rows = _csv(client.get(reverse("surveys:invitation_links_csv", args=[diagnostic.slug])))
-    assert rows[1][1] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://evil")'
 
 
 def test_the_csv_follows_the_lists_search(client, facilitator, diagnostic):
