@@ -3,6 +3,7 @@ batch's progress (HTML, and JSON for the page's small script), scheduled reminde
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -14,10 +15,11 @@ from django.views.decorators.cache import never_cache
 from surveys.access import diagnostic_for_facilitator
 from surveys.models import Diagnostic, Invitation
 
-from .forms import RemindForm, ScheduleForm, SendForm
+from .forms import RemindForm, ScheduleForm, SendForm, SteeringInviteForm
 from .messages import compose
 from .models import EmailBatch, Kind, OutboxEmail, ReminderSchedule, Status
 from .queueing import batch_progress, emails_preview, emails_queue
+from .steering import awaiting_password, steering_invitation_queue, steering_member_invite
 from .tasks import worker_seems_missing
 
 
@@ -164,4 +166,51 @@ def schedule(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "outbox/schedule.html",
         {"diagnostic": diagnostic, "form": form},
+    )
+
+
+@login_required
+@never_cache
+def steering_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite a steering member by e-mail (an account without a password, and a link to
+    set one); ``resend=<username>`` sends a member who has not set it yet a new link."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    access_url = reverse("surveys:diagnostic_access", args=[diagnostic.slug])
+    if request.method == "POST" and "resend" in request.POST:
+        member = diagnostic.steering_members.filter(
+            username=request.POST["resend"].replace("\x00", "")
+        ).first()
+        if member is None or not awaiting_password(member):
+            raise Http404("No such member waiting for an invitation")
+        if steering_invitation_queue(diagnostic=diagnostic, user=member, actor=request.user):
+            messages.success(request, f"Queued a new invitation to {member.email}.")
+        else:
+            messages.info(request, f"An invitation to {member.email} is already waiting.")
+        return redirect(access_url)
+    form = SteeringInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = steering_member_invite(
+                diagnostic=diagnostic, email=form.cleaned_data["email"], actor=request.user
+            )
+        except ValueError as problem:
+            form.add_error("email", str(problem))
+        else:
+            messages.success(
+                request,
+                f"Added {invited.user.email} to the steering group and queued an e-mail "
+                "with a link to set their password."
+                if invited.queued
+                else f"Added {invited.user.email}: an invitation to them is already waiting.",
+            )
+            return redirect(access_url)
+    return render(
+        request,
+        "outbox/steering_invite.html",
+        {
+            "diagnostic": diagnostic,
+            "form": form,
+            "days": settings.STEERING_INVITATION_DAYS,
+            "worker_missing": worker_seems_missing(),
+        },
     )

@@ -676,7 +676,11 @@ def diagnostic_access(request: HttpRequest, slug: str) -> HttpResponse:
             ):
                 messages.success(request, "Added their access.")
                 return redirect("surveys:diagnostic_access", diagnostic.slug)
-            form.add_error("identifier", "There is no account with that username or email")
+            form.add_error(
+                "identifier",
+                "There is no account with that username or email. To invite a steering "
+                "member without an account, use “Invite a steering member by e-mail”",
+            )
     return render(
         request,
         "surveys/diagnostic_access.html",
