@@ -96,7 +96,7 @@ def steering_member_invite(*, diagnostic: Diagnostic, email: str, actor) -> Stee
             .first()
         )
         created = user is None
-        if created:
+        if user is None:
             user = User(username=email.lower(), email=email)
             user.set_unusable_password()
             user.save()
