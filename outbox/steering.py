@@ -14,6 +14,7 @@ invited and has not set a password yet can be sent the invitation again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,7 +31,10 @@ from surveys.models import AuditEvent, Diagnostic
 
 from .models import Kind, OutboxEmail
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+else:
+    User = get_user_model()
 
 
 class SteeringInvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -76,7 +80,7 @@ def awaiting_password(user) -> bool:
 
 @dataclass(frozen=True)
 class SteeringInvitation:
-    user: object
+    user: User
     created: bool  # a new account (else an existing one without a password)
     queued: bool  # False: an invitation to them is already waiting to be sent
 

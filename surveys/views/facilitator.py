@@ -428,7 +428,7 @@ def _invitations_searched(request: HttpRequest, diagnostic: Diagnostic):
 
 @login_required
 @never_cache
-def invitation_links_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def invitation_links_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """Every working link of the list (as searched and filtered), for a mail merge.
     Audited: the file holds secrets."""
     diagnostic = diagnostic_for_facilitator(request, slug)
