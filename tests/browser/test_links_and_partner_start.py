@@ -148,3 +148,41 @@ def test_a_partner_starts_sees_no_sign_in_and_reviews_their_ticks(
 
 def live_indicator(diagnostic) -> str:
     return diagnostic.framework.preconditions.get(code="A").plain_indicators[0]
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_steering_member_invited_by_email_sets_a_password(browsing, round_without_email, size):
+    from django.core import mail
+
+    from outbox.delivery import deliver_due
+
+    diagnostic, _invitations = round_without_email
+    page = browsing.new_page(size)
+    sign_in(page, "fran", PASSWORD)
+    page.goto(f"/manage/d/{diagnostic.slug}/access/")
+    page.get_by_role("link", name="Invite a steering member by e-mail").click()
+    run_axe(page, "steering invitation form")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # no address yet
+    run_axe(page, "steering invitation form with an error")
+    page.get_by_label("Their e-mail address").fill("sam@example.org")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_text("Invited: has not set a password yet")).to_be_visible()
+    run_axe(page, "who has access, with a member invited")
+
+    assert deliver_due().sent == 1
+    link = next(word for word in mail.outbox[-1].body.split() if "/accounts/set-password/" in word)
+    member = browsing.new_page(size)
+    member.goto(path_of(link))
+    expect(member.get_by_role("heading", name="Set your password")).to_be_visible()
+    run_axe(member, "set your password")
+    member.get_by_label("New password", exact=True).fill("short")
+    member.get_by_label("New password confirmation").fill("short")
+    member.get_by_role("button", name="Set password").click()
+    expect(member.locator(".govuk-error-summary")).to_be_visible()
+    run_axe(member, "set your password with an error")
+    member.get_by_label("New password", exact=True).fill("a long and unusual passphrase 42")
+    member.get_by_label("New password confirmation").fill("a long and unusual passphrase 42")
+    member.get_by_role("button", name="Set password").click()
+    expect(member.get_by_text("Your password is set and you are signed in.")).to_be_visible()
+    expect(member.get_by_role("link", name=diagnostic.title).first).to_be_visible()
