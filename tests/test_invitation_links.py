@@ -151,3 +151,13 @@ def test_the_sheet_is_paginated_in_constant_queries(
         response = client.get(url, {"page": 3})
     assert len(response.context["links"]) == 10
     assert Invitation.objects.filter(diagnostic=diagnostic).count() == 110
+
+
+def test_the_sheet_can_hold_only_the_people_without_an_address(client, facilitator, diagnostic):
+    without = make_invitation(diagnostic, name="Ann", email="")
+    with_address = make_invitation(diagnostic, name="Bo", email="bo@example.org")
+    client.force_login(facilitator)
+    url = reverse("surveys:invitation_links_sheet", args=[diagnostic.slug])
+    content = client.get(url, {"status": "no_email"}).content.decode()
+    assert invitation_link(without) in content
+    assert invitation_link(with_address) not in content
