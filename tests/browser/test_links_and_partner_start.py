@@ -1,8 +1,9 @@
 """Issue 17 in a real browser: links for people without e-mail (the printable sheet with
 QR codes, the copy-link button, the CSV download) and what partners see around their
 answers (the Start button, a header without Sign in, the ticked indicators on the
-review, which link brings them back). Desktop and 360 px; JavaScript on and off where it
-changes anything (the copy button); axe 0 violations on every page."""
+review, which link brings them back), and a steering member invited by e-mail setting a
+password. Desktop and 360 px; JavaScript on and off where it changes anything (the copy
+button, the partner's pages); axe 0 violations on every page."""
 
 from __future__ import annotations
 
