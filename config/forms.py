@@ -146,5 +146,12 @@ class SetPasswordForm(GDSFormMixin, auth_forms.SetPasswordForm):
     submit_label = "Change password"
 
 
+class SteeringSetPasswordForm(SetPasswordForm):
+    """A steering member invited by e-mail sets their first password (the validators in
+    AUTH_PASSWORD_VALIDATORS apply, as to every password)."""
+
+    submit_label = "Set password"
+
+
 class PasswordChangeForm(GDSFormMixin, auth_forms.PasswordChangeForm):
     submit_label = "Change password"

@@ -234,6 +234,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 # Waits (seconds) before each new attempt after a temporary failure (timeout, refused
 # connection, 4xx): about an hour in all, then the e-mail is marked failed.
 EMAIL_RETRY_DELAYS = [int(s) for s in env_list("EMAIL_RETRY_DELAYS", "60,120,300,600,1200,1500")]
+# Days a steering member's e-mailed link to set their password works (it works once).
+STEERING_INVITATION_DAYS = env_positive_int("STEERING_INVITATION_DAYS", 7)
 
 # Background work (sending e-mail) on Django's Tasks API: the django-tasks backport with
 # its database backend, run by `manage.py db_worker` (see README, "Deployment").

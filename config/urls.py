@@ -5,7 +5,7 @@ from django.urls import include, path
 from preconditions import views as precondition_views
 
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from .views import PasswordResetView
+from .views import PasswordResetView, SteeringSetPasswordView
 
 handler400 = "config.views.bad_request"
 
@@ -31,6 +31,11 @@ urlpatterns = [
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
         name="password_reset_confirm",
+    ),
+    path(
+        "accounts/set-password/<uidb64>/<token>/",
+        SteeringSetPasswordView.as_view(),
+        name="steering_set_password",
     ),
     path(
         "accounts/password_change/",

@@ -3,12 +3,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.urls import reverse_lazy
 from django.views import defaults
 
+from outbox.steering import steering_password_set_record, steering_tokens
 from surveys.models import EVIDENCE_MAX_LENGTH
+
+from .forms import SteeringSetPasswordForm
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -22,6 +27,25 @@ class PasswordResetView(auth_views.PasswordResetView):
             "site_name": "Preconditions",
         }
         return super().form_valid(form)
+
+
+class SteeringSetPasswordView(auth_views.PasswordResetConfirmView):
+    """The page a steering member's e-mailed invitation opens: set a first password, then
+    signed in, on to the reports. Django's reset view, so the token leaves the URL at
+    once (it is kept in the session), with the invitation's own token generator."""
+
+    token_generator = steering_tokens
+    form_class = SteeringSetPasswordForm
+    template_name = "registration/steering_set_password.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("reports:index")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        steering_password_set_record(form.user)
+        messages.success(self.request, "Your password is set and you are signed in.")
+        return response
 
 
 def bad_request(request, exception):

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from surveys.models import Invitation
 
-from .messages import as_email_message, compose, compose_stored
+from .messages import as_email_message, compose, compose_steering_invitation, compose_stored
 from .models import Kind, OutboxEmail, Status
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def _claim(now: datetime, token: str) -> list[OutboxEmail]:
         if claimed:
             return list(
                 OutboxEmail.objects.filter(pk__in=candidates, claimed_by=token)
-                .select_related("invitation__diagnostic__place")
+                .select_related("invitation__diagnostic__place", "user", "diagnostic__place")
                 .order_by("next_attempt_at", "id")
             )
     return []
@@ -200,6 +200,32 @@ def _release_all(emails: list[OutboxEmail]) -> None:
         )
 
 
+def _compose(email: OutboxEmail):
+    """The message to send, or None and why it is not sent."""
+    if email.kind in STORED_KINDS:
+        # Composed when queued (no invitation, no secret in it).
+        return compose_stored(subject=email.subject, body=email.body, to=email.recipient), ""
+    if email.kind == Kind.STEERING_INVITATION:
+        user = email.user
+        if user is None or not user.is_active or not user.email:
+            return None, "Not sent: the account was removed"
+        if user.has_usable_password():
+            return None, "Not sent: they have set a password already"
+        return compose_steering_invitation(
+            user=user, diagnostic=email.diagnostic, reply_to=email.reply_to
+        ), ""
+    invitation = email.invitation
+    if invitation is None or not invitation.email or invitation.is_revoked:
+        # Revoked or erased since it was queued: the link no longer works.
+        return None, "Not sent: the invitation was revoked or erased"
+    return compose(
+        kind=email.kind,
+        invitation=invitation,
+        personal_message=email.personal_message,
+        reply_to=email.reply_to,
+    ), ""
+
+
 def deliver_due(*, limit: int | None = None) -> DeliveryReport:
     """Send everything due now (or ``limit`` messages), then return what happened."""
     report = DeliveryReport()
@@ -225,26 +251,12 @@ def deliver_due(*, limit: int | None = None) -> DeliveryReport:
                     break
             email = claimed.pop(0)
             handled += 1
-            invitation = email.invitation
-            if email.kind in STORED_KINDS:
-                # Composed when queued (no invitation, no secret in it).
-                message = as_email_message(
-                    compose_stored(subject=email.subject, body=email.body, to=email.recipient)
-                )
-            elif invitation is None or not invitation.email or invitation.is_revoked:
-                # Revoked or erased since it was queued: the link no longer works.
-                _mark_failed(email, now, "Not sent: the invitation was revoked or erased")
+            composed, refusal = _compose(email)
+            if composed is None:
+                _mark_failed(email, now, refusal)
                 report.failed += 1
                 continue
-            else:
-                message = as_email_message(
-                    compose(
-                        kind=email.kind,
-                        invitation=invitation,
-                        personal_message=email.personal_message,
-                        reply_to=email.reply_to,
-                    )
-                )
+            message = as_email_message(composed)
             try:
                 if connection is None:
                     connection = get_connection(fail_silently=False)

@@ -87,3 +87,15 @@ class ScheduleForm(GDSForm):
         if len(days) > 5:
             raise forms.ValidationError("Enter at most 5 reminders")
         return days
+
+
+class SteeringInviteForm(GDSForm):
+    submit_label = "Send the invitation"
+
+    email = forms.EmailField(
+        label="Their e-mail address",
+        max_length=254,
+        help_text="They get an e-mail with a link to set a password, then read this "
+        "diagnostic's reports.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

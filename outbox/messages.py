@@ -85,6 +85,28 @@ def compose_stored(*, subject: str, body: str, to: str) -> Composed:
     )
 
 
+def compose_steering_invitation(*, user, diagnostic, reply_to: str = "") -> Composed:
+    """The e-mail inviting a steering member to set a password. Reads
+    ``diagnostic.place``: select it."""
+    from .steering import set_password_link
+
+    context = {
+        "place": diagnostic.place.name,
+        "title": diagnostic.title,
+        "link": set_password_link(user),
+        "username": user.get_username(),
+        "days": settings.STEERING_INVITATION_DAYS,
+        "reply_to": reply_to,
+    }
+    return Composed(
+        subject=header_safe(f"You are invited to read the results: {diagnostic.title}"),
+        text=render_to_string("outbox/email/steering_invitation.txt", context),
+        html=render_to_string("outbox/email/steering_invitation.html", context),
+        to=user.email,
+        reply_to=reply_to,
+    )
+
+
 def as_email_message(composed: Composed, *, connection=None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=composed.subject,

@@ -73,6 +73,10 @@ class OutboxEmail(models.Model):
     invitation = models.ForeignKey(
         Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
+    # A steering invitation's recipient: the account whose password the link sets.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="+")
     # Written by the facilitator on the send page; added to the message as it is.
     personal_message = models.TextField(blank=True, max_length=2000)

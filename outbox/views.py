@@ -3,6 +3,7 @@ batch's progress (HTML, and JSON for the page's small script), scheduled reminde
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -14,7 +15,7 @@ from surveys.access import diagnostic_for_facilitator, signed_in_user
 from surveys.invitations import invitation_of
 from surveys.models import Diagnostic, Invitation
 
-from .forms import RemindForm, ScheduleForm, SendForm
+from .forms import RemindForm, ScheduleForm, SendForm, SteeringInviteForm
 from .messages import Composed, compose
 from .models import EmailBatch, Kind
 from .queueing import (
@@ -27,6 +28,11 @@ from .queueing import (
     reminder_days,
     reminder_days_set,
     sample_invitation,
+)
+from .steering import (
+    steering_invitation_queue,
+    steering_member_invite,
+    steering_member_waiting,
 )
 from .tasks import worker_seems_missing
 
@@ -169,4 +175,49 @@ def schedule(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "outbox/schedule.html",
         {"diagnostic": diagnostic, "form": form},
+    )
+
+
+@login_required
+@never_cache
+def steering_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite a steering member by e-mail (an account without a password, and a link to
+    set one); ``resend=<username>`` sends a member who has not set it yet a new link."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    access_url = reverse("surveys:diagnostic_access", args=[diagnostic.slug])
+    if request.method == "POST" and "resend" in request.POST:
+        member = steering_member_waiting(diagnostic, request.POST["resend"])
+        if member is None:
+            raise Http404("No such member waiting for an invitation")
+        if steering_invitation_queue(diagnostic=diagnostic, user=member, actor=request.user):
+            messages.success(request, f"Queued a new invitation to {member.email}.")
+        else:
+            messages.info(request, f"An invitation to {member.email} is already waiting.")
+        return redirect(access_url)
+    form = SteeringInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = steering_member_invite(
+                diagnostic=diagnostic, email=form.cleaned_data["email"], actor=request.user
+            )
+        except ValueError as problem:
+            form.add_error("email", str(problem))
+        else:
+            messages.success(
+                request,
+                f"Added {invited.user.email} to the steering group and queued an e-mail "
+                "with a link to set their password."
+                if invited.queued
+                else f"Added {invited.user.email}: an invitation to them is already waiting.",
+            )
+            return redirect(access_url)
+    return render(
+        request,
+        "outbox/steering_invite.html",
+        {
+            "diagnostic": diagnostic,
+            "form": form,
+            "days": settings.STEERING_INVITATION_DAYS,
+            "worker_missing": worker_seems_missing(),
+        },
     )

@@ -56,6 +56,20 @@ class Precondition(models.Model):
     indicators = models.JSONField(
         default=list, help_text="Short phrases: signs that the pre-condition is present."
     )
+    # Plain English for partners (the standard version; easy read is another matter):
+    # the question they answer, with "{system}" where the system's name goes, and the
+    # indicators in the same order as ``indicators`` (ticks are stored by position).
+    question = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='The question partners answer, in plain English; "{system}" is replaced '
+        "by the system's name.",
+    )
+    plain_indicators = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The indicators in plain English, in the same order as the indicators.",
+    )
     warning_signs = models.JSONField(
         default=list, help_text="Short phrases: signs that the pre-condition is absent."
     )
@@ -78,6 +92,14 @@ class Precondition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("preconditions:detail", args=[self.code])
+
+    @property
+    def partner_indicators(self) -> list[str]:
+        """What partners tick: the plain indicators when there is one for each indicator,
+        else the framework's own (a tick is the indicator's position in either list)."""
+        if len(self.plain_indicators) == len(self.indicators):
+            return list(self.plain_indicators)
+        return list(self.indicators)
 
 
 class PreconditionRelation(models.Model):

@@ -639,6 +639,18 @@ class AnswerForm(forms.Form):
         )
 
 
+def step_question(precondition: Precondition, system: System) -> str:
+    """The question of a step: the pre-condition's plain-English question, with the
+    system's name where it says "{system}" (or, without one, the framework's title).
+    crispy-forms-gds renders labels with |safe: every part is escaped here, and the
+    system's name (user text) isolated so right-to-left text cannot reorder it."""
+    name = format_html('<bdi class="app-user-text" dir="auto">{}</bdi>', system.name)
+    if precondition.question:
+        before, _, after = precondition.question.partition("{system}")
+        return format_html("{}{}{}", before, name if _ else "", after)
+    return format_html("How far is “{}” in place in {}?", precondition.title, name)
+
+
 class StepForm(GDSFormMixin, AnswerForm):
     """One pre-condition's step: the scale with its anchors, "don't know", evidence and
     the pre-condition's own indicators."""
@@ -647,11 +659,7 @@ class StepForm(GDSFormMixin, AnswerForm):
         super().__init__(*args, **kwargs)
         # crispy-forms-gds renders labels with |safe: escape the names here, and isolate
         # the system's name (user text) so right-to-left text cannot reorder the question.
-        self.fields["answer"].label = format_html(
-            "How far is “{}” in place in {}?",
-            precondition.title,
-            format_html('<bdi class="app-user-text" dir="auto">{}</bdi>', system.name),
-        )
+        self.fields["answer"].label = step_question(precondition, system)
         typed_field(self, "answer", forms.ChoiceField).choices = [
             Choice(
                 str(score.value),
@@ -662,7 +670,7 @@ class StepForm(GDSFormMixin, AnswerForm):
             for score in Score
         ] + [Choice(DONT_KNOW, "I don't know")]
         indicators = typed_field(self, "indicators_seen", forms.ChoiceField)
-        indicators.choices = list(enumerate(precondition.indicators))
+        indicators.choices = list(enumerate(precondition.partner_indicators))
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Field.radios("answer", legend_size=Size.MEDIUM, legend_tag="h2"),

@@ -203,6 +203,7 @@ def invitation_revoke(*, invitation: Invitation, actor) -> None:
 
 INVITATION_STATUS_FILTERS = {
     "not_emailed": "Not e-mailed",
+    "no_email": "No e-mail address",
     "email_waiting": "E-mail waiting or retrying",
     "emailed": "E-mailed",
     "failed": "E-mail failed",
@@ -245,6 +246,7 @@ def invitations_search(
     live = Q(revoked_at__isnull=True)
     filters = {
         "not_emailed": live & Q(email_status="", sent_at__isnull=True),
+        "no_email": live & Q(email=""),
         "email_waiting": live & Q(email_status__in=["queued", "retrying"]),
         "emailed": Q(email_status="sent") | (Q(email_status="") & Q(sent_at__isnull=False)),
         "failed": Q(email_status="failed"),

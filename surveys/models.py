@@ -395,6 +395,9 @@ class AuditEvent(models.Model):
         PERSONAL_DATA_ERASED = "personal_data_erased", "Erased personal data"
         RESPONSES_WITHDRAWN = "responses_withdrawn", "A partner withdrew their responses"
         RELEASED = "released", "Released results"
+        LINKS_EXPORTED = "links_exported", "Downloaded or printed invitation links"
+        STEERING_INVITED = "steering_invited", "Invited a steering member to set a password"
+        PASSWORD_SET = "password_set", "A steering member set their password"
 
     diagnostic = models.ForeignKey(
         Diagnostic, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"

@@ -61,6 +61,16 @@ manage_patterns = [
         name="invitation_bulk",
     ),
     path(
+        "d/<slug:slug>/invitations/links.csv",
+        facilitator.invitation_links_csv,
+        name="invitation_links_csv",
+    ),
+    path(
+        "d/<slug:slug>/invitations/links/",
+        facilitator.invitation_links_sheet,
+        name="invitation_links_sheet",
+    ),
+    path(
         "d/<slug:slug>/invitations/<str:public_id>/",
         facilitator.invitation_detail,
         name="invitation_detail",

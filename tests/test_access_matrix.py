@@ -67,6 +67,7 @@ MATRIX: dict[str, Route] = {
     "password_reset_done": Route(EVERYONE),
     "password_reset_confirm": Route(EVERYONE, args="reset"),  # says the link is invalid
     "password_reset_complete": Route(EVERYONE),
+    "steering_set_password": Route(EVERYONE, args="reset"),  # says the link is invalid
     "password_change": Route(SIGNED_IN),
     "password_change_done": Route(SIGNED_IN),
     # Facilitators: places
@@ -93,6 +94,8 @@ MATRIX: dict[str, Route] = {
     "surveys:invitation_create": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_bulk": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_detail": Route(FACILITATOR_X, args="diagnostic,invitation"),
+    "surveys:invitation_links_csv": Route(FACILITATOR_X, args="diagnostic"),
+    "surveys:invitation_links_sheet": Route(FACILITATOR_X, args="diagnostic"),
     "surveys:invitation_answers": Route(FACILITATOR_X, args="attributed,attributed_invitation"),
     "surveys:invitation_renew": Route(
         FACILITATOR_X, args="diagnostic,invitation", method="post", ok=302
@@ -105,6 +108,7 @@ MATRIX: dict[str, Route] = {
     "outbox:send": Route(FACILITATOR_X, args="diagnostic"),
     "outbox:remind": Route(FACILITATOR_X, args="diagnostic"),
     "outbox:schedule": Route(FACILITATOR_X, args="diagnostic"),
+    "outbox:steering_invite": Route(FACILITATOR_X, args="diagnostic"),
     "outbox:batch": Route(FACILITATOR_X, args="diagnostic,email_batch"),
     "outbox:batch_status": Route(FACILITATOR_X, args="diagnostic,email_batch"),
     "surveys:import_preview": Route(FACILITATOR_X, args="diagnostic,pending_import"),

@@ -287,6 +287,7 @@ SURFACES: dict[str, Surface] = {
     "password_reset_done": Surface(_none),
     "password_reset_confirm": Surface(None),
     "password_reset_complete": Surface(_none),
+    "steering_set_password": Surface(None),  # a one-time link, checked as the reset one
     "password_change": Surface(_none),
     "password_change_done": Surface(_none),
     "surveys:dashboard": Surface(_none),
@@ -315,6 +316,9 @@ SURFACES: dict[str, Surface] = {
     "surveys:invitation_create": Surface(_d),
     "surveys:invitation_bulk": Surface(_d),
     "surveys:invitation_detail": Surface(_invitations),
+    # Names and links, never an answer.
+    "surveys:invitation_links_csv": Surface(_d),
+    "surveys:invitation_links_sheet": Surface(_d),
     "surveys:invitation_answers": Surface(_invitations),
     "surveys:invitation_renew": Surface(_invitations),
     "surveys:invitation_revoke": Surface(_invitations),
@@ -346,6 +350,7 @@ SURFACES: dict[str, Surface] = {
     "outbox:send": Surface(_d),
     "outbox:remind": Surface(_d),
     "outbox:schedule": Surface(_d),
+    "outbox:steering_invite": Surface(_d),
     "outbox:batch": Surface(None),  # a batch's progress: counts of e-mails only
     "outbox:batch_status": Surface(None),
     # Action plans hold no respondent data (they are checked never to name an invitee).

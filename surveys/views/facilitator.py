@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -37,6 +38,13 @@ from ..forms import (
     PlaceForm,
     SystemForm,
     SystemsBulkForm,
+)
+from ..invitation_links import (
+    invitation_links,
+    invitations_with_links,
+    links_csv_lines,
+    links_given_record,
+    qr_code_svg,
 )
 from ..invitations import (
     invitation_answers_read,
@@ -363,14 +371,7 @@ def _page_links(page) -> list[int | None]:
 def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Paginated, searchable; the same few queries whatever the round's size."""
     diagnostic = diagnostic_for_facilitator(request, slug)
-    filters = InvitationFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    invitations = invitations_search(
-        diagnostic=diagnostic,
-        query=criteria.get("q", ""),
-        status=criteria.get("status", ""),
-        sector=criteria.get("sector", ""),
-    )
+    filters, criteria, invitations = _invitations_searched(request, diagnostic)
     page = Paginator(invitations, INVITATIONS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -385,6 +386,67 @@ def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
             "page_links": _page_links(page),
             "query_string": query.urlencode(),
             "not_emailed": invitations_not_emailed_count(diagnostic),
+        },
+    )
+
+
+def _invitations_searched(request: HttpRequest, diagnostic: Diagnostic):
+    """The invitation list's rows as its search and filters (in the query string) pick
+    them: the list, its CSV of links and its sheet of links show the same people."""
+    filters = InvitationFilterForm(request.GET or None)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    invitations = invitations_search(
+        diagnostic=diagnostic,
+        query=criteria.get("q", ""),
+        status=criteria.get("status", ""),
+        sector=criteria.get("sector", ""),
+    )
+    return filters, criteria, invitations
+
+
+@login_required
+@never_cache
+def invitation_links_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Every working link of the list (as searched and filtered), for a mail merge.
+    Audited: the file holds secrets."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    _filters, _criteria, invitations = _invitations_searched(request, diagnostic)
+    invitations = invitations_with_links(invitations)
+    rows = list(invitation_links(invitations))
+    links_given_record(diagnostic=diagnostic, actor=request.user, form="csv", count=len(rows))
+    response = StreamingHttpResponse(links_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{diagnostic.slug}-invitation-links.csv"
+    )
+    return response
+
+
+LINKS_PER_SHEET = 50
+
+
+@login_required
+@never_cache
+def invitation_links_sheet(request: HttpRequest, slug: str) -> HttpResponse:
+    """A printable page of links with a QR code each (50 at a time, as the list is
+    paginated). Audited, as the CSV is."""
+    diagnostic = diagnostic_for_facilitator(request, slug)
+    _filters, _criteria, invitations = _invitations_searched(request, diagnostic)
+    page = Paginator(invitations_with_links(invitations), LINKS_PER_SHEET).get_page(
+        request.GET.get("page")
+    )
+    links = [(row, qr_code_svg(row.link)) for row in invitation_links(page.object_list)]
+    links_given_record(diagnostic=diagnostic, actor=request.user, form="sheet", count=len(links))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "surveys/invitation_links_sheet.html",
+        {
+            "diagnostic": diagnostic,
+            "page": page,
+            "page_links": _page_links(page),
+            "links": links,
+            "query_string": query.urlencode(),
         },
     )
 
@@ -577,7 +639,11 @@ def diagnostic_access(request: HttpRequest, slug: str) -> HttpResponse:
             ):
                 messages.success(request, "Added their access.")
                 return redirect("surveys:diagnostic_access", diagnostic.slug)
-            form.add_error("identifier", "There is no account with that username or email")
+            form.add_error(
+                "identifier",
+                "There is no account with that username or email. To invite a steering "
+                "member without an account, use “Invite a steering member by e-mail”",
+            )
     return render(
         request,
         "surveys/diagnostic_access.html",

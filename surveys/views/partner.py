@@ -39,7 +39,7 @@ from ..answers import (
 )
 from ..forms import DONT_KNOW, AnswerForm, StepForm
 from ..invitations import invitation_from_token
-from ..models import Rating, Score, System
+from ..models import Invitation, Rating, Score, System
 from ..partner_reading import (
     invitation_opened,
     partner_progress,
@@ -194,10 +194,31 @@ def landing(request: HttpRequest, public_id: str) -> HttpResponse:
             "invitation": invitation,
             "diagnostic": invitation.diagnostic,
             "rows": rows,
+            "start": _start(invitation, rows),
             "total": len(preconditions),
             "first_code": preconditions[0].code,
         },
     )
+
+
+def _start(invitation: Invitation, rows: list[dict]) -> dict | None:
+    """The Start button: the first system not yet submitted, at its first unanswered
+    step (or its review when every step has an answer); None once all are submitted or
+    the round is not open."""
+    if not invitation.diagnostic.is_open:
+        return None
+    for row in rows:
+        response = row["response"]
+        if response is not None and response.is_submitted:
+            continue
+        slug = row["system"].slug
+        url = (
+            reverse("surveys:partner_step", args=[invitation.public_id, slug, row["next_code"]])
+            if row["next_code"]
+            else reverse("surveys:partner_review", args=[invitation.public_id, slug])
+        )
+        return {"url": url, "label": "Continue" if row["answered"] else "Start now"}
+    return None
 
 
 def _step_neighbours(preconditions: list[Precondition], code: str):
@@ -378,7 +399,7 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
             )
             return redirect("surveys:partner_landing", invitation.public_id)
     ratings = ratings_by_precondition(response)
-    rows = [{"precondition": p, "rating": ratings.get(p.pk)} for p in preconditions]
+    rows = [_review_row(p, ratings.get(p.pk)) for p in preconditions]
     return render(
         request,
         "surveys/partner/review.html",
@@ -393,6 +414,18 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
         },
         status=status,
     )
+
+
+def _review_row(precondition: Precondition, rating: Rating | None) -> dict:
+    """One row of the review: the answer, and the indicators the partner ticked, in the
+    words they ticked them in."""
+    wording = precondition.partner_indicators
+    ticked = rating.indicators_seen if rating is not None else []
+    return {
+        "precondition": precondition,
+        "rating": rating,
+        "indicators": [wording[i] for i in sorted(ticked) if 0 <= i < len(wording)],
+    }
 
 
 @require_POST
