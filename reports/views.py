@@ -30,6 +30,7 @@ from preconditions.models import Precondition
 from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import AuditEvent, Diagnostic, Role, Sector
+from surveys.progress import workshop_response_count
 
 from . import exports, releases
 from .aggregate import (
@@ -221,6 +222,10 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_system": chosen,
             "panels": panels,
             "show_evidence": _may_see_evidence(diagnostic),
+            "workshop_responses": workshop_response_count(
+                diagnostic,
+                submitted_by=summary.release.published_at if summary.release else None,
+            ),
             **_release_context(reader, is_facilitator),
         },
     )

@@ -278,6 +278,7 @@ class Response(models.Model):
     class Source(models.TextChoices):
         ONLINE = "online", "Online"
         IMPORT = "import", "Imported"
+        WORKSHOP = "workshop", "Workshop"
 
     diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="responses")
     system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="responses")
@@ -395,6 +396,8 @@ class AuditEvent(models.Model):
         PERSONAL_DATA_ERASED = "personal_data_erased", "Erased personal data"
         RESPONSES_WITHDRAWN = "responses_withdrawn", "A partner withdrew their responses"
         RELEASED = "released", "Released results"
+        WORKSHOP_STARTED = "workshop_started", "Started a workshop"
+        WORKSHOP_ENDED = "workshop_ended", "Ended a workshop"
 
     diagnostic = models.ForeignKey(
         Diagnostic, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
