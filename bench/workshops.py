@@ -134,7 +134,8 @@ def _workshop():
     rules.results_hold(workshop=workshop, held=False)
     client = Client()
     client.force_login(user)
-    return workshop, {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    name = settings.SESSION_COOKIE_NAME
+    return workshop, {name: client.cookies[name].value}
 
 
 def _join(phone: Browser, code: str, timings: Timings, rng: random.Random) -> str | None:
