@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_PACKAGES = ("config", "preconditions", "surveys", "reports")
+PRODUCT_PACKAGES = ("config", "preconditions", "surveys", "reports", "workshops")
 NOT_PRODUCT = ("demo", "bench")
 
 
@@ -46,6 +46,30 @@ def test_no_product_module_imports_the_demo_or_the_benchmark(path):
         module
         for module in imported_modules(path.read_text(encoding="utf-8"))
         if module.split(".")[0] in NOT_PRODUCT
+    }
+    assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+# Workshops sit on surveys and preconditions (docs/workshops.md): they never import the
+# reports, the action plans or the outbox, and surveys and preconditions never import them.
+NOT_FOR = {
+    "workshops": {"reports", "actions", "outbox"},
+    "surveys": {"workshops"},
+    "preconditions": {"workshops"},
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(path for package in NOT_FOR for path in (ROOT / package).rglob("*.py")),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_workshops_depend_only_on_surveys_and_preconditions(path):
+    package = path.relative_to(ROOT).parts[0]
+    forbidden = {
+        module
+        for module in imported_modules(path.read_text(encoding="utf-8"))
+        if module.split(".")[0] in NOT_FOR[package]
     }
     assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
 

@@ -8,6 +8,7 @@ probed (as in ``surveys/access.py``).
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest
 
 from .models import Participant, Workshop
@@ -17,11 +18,14 @@ PARTICIPANT_SESSION_KEY = "workshop_participants"
 
 
 def workshop_for_facilitator(request: HttpRequest, public_id: str) -> Workshop:
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise Http404("No such workshop")
     workshop = (
         Workshop.objects.select_related(
             "diagnostic__place", "diagnostic__framework", "system", "current_precondition"
         )
-        .filter(public_id=public_id, diagnostic__place__facilitators=request.user)
+        .filter(public_id=public_id, diagnostic__place__facilitators=user)
         .first()
     )
     if workshop is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.layout import Field, Layout, Size
 from django import forms
@@ -36,7 +38,8 @@ class WorkshopStartForm(GDSForm):
 
     def __init__(self, *args, diagnostic: Diagnostic, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["system"].queryset = diagnostic.systems.order_by("name")
+        system = cast(forms.ModelChoiceField, self.fields["system"])
+        system.queryset = diagnostic.systems.order_by("name")
 
 
 class JoinForm(GDSForm):
@@ -119,7 +122,7 @@ class WorkshopAnswerForm(GDSFormMixin, forms.Form):
             precondition.title,
             format_html('<bdi class="app-user-text" dir="auto">{}</bdi>', system.name),
         )
-        self.fields["answer"].choices = [
+        cast(forms.ChoiceField, self.fields["answer"]).choices = [
             Choice(
                 str(score.value),
                 f"{score.value} {score.label}",
