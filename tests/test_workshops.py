@@ -114,6 +114,10 @@ def test_a_phone_joins_answers_the_current_precondition_and_may_change_it(room):
     # The facilitator moves on: A can no longer change, B can be answered.
     move(room)
     assert answer(phone, workshop, "A", "5").status_code == 302
+    # Refused, and nothing written anywhere (not to B, the one shown, either).
+    assert [(r.precondition.code, r.score, r.dont_know) for r in ratings.all()] == [
+        ("A", None, True)
+    ]
     assert answer(phone, workshop, "B", "4").status_code == 302
     answers = {r.precondition.code: (r.score, r.dont_know) for r in ratings.all()}
     assert answers == {"A": (None, True), "B": (4, False)}
@@ -128,16 +132,18 @@ def test_the_spread_is_shown_only_once_k_people_have_scored_and_results_are_reve
     answer(phones[0], workshop, "A", "dont_know")
     answer(phones[1], workshop, "A", "3")
     answer(phones[2], workshop, "A", "4")
-    # Held back by default.
-    data = room_json(room)
-    assert (data["answered"], data["joined"], data["spread"]) == (3, 4, None)
-    assert "holding the results back" in data["why_hidden"]
     reveal(room)
     data = room_json(room)
     # Three answered, but only two scores: still fewer than k = 3 scores.
-    assert data["spread"] is None
+    assert (data["answered"], data["joined"], data["spread"]) == (3, 4, None)
     assert "at least 3 people" in data["why_hidden"]
+    # Held back, even once k people have scored.
+    room["facilitator"].post(reverse("workshops:results", args=[workshop.public_id]), {"held": "1"})
     answer(phones[3], workshop, "A", "4")
+    data = room_json(room)
+    assert (data["answered"], data["spread"]) == (4, None)
+    assert "holding the results back" in data["why_hidden"]
+    reveal(room)
     data = room_json(room)
     assert {b["value"]: b["count"] for b in data["spread"]} == {
         "1": 0,
