@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from reports.models import Release
 from reports.releases import release_publish
+from surveys.diagnostics import diagnostic_close
 from surveys.models import Rating, Response
 from surveys.progress import diagnostic_progress, workshop_response_count
 from workshops import rules
@@ -326,3 +328,16 @@ def test_the_projector_refresh_makes_the_same_number_of_queries_for_any_room(roo
     assert room_json(room)["answered"] == 33
     assert len(room_json(room)["comments"]) == 33
     assert few == many
+
+
+def test_closing_the_round_ends_its_workshops_before_the_final_release(room):
+    workshop = room["workshop"]
+    phones = [join(workshop, sector="public") for _ in range(3)]
+    move(room)
+    for phone in phones:
+        answer(phone, workshop, "A", "4")
+    diagnostic_close(diagnostic=room["diagnostic"], actor=room["user"])
+    workshop.refresh_from_db()
+    assert workshop.state == Workshop.State.ENDED and workshop.submitted_count == 3
+    final = Release.objects.get(diagnostic=room["diagnostic"], kind="final")
+    assert final.respondents == {room["system"].slug: 3}

@@ -198,6 +198,15 @@ def workshop_end(*, workshop: Workshop, actor, now: datetime | None = None) -> i
     return locked.submitted_count
 
 
+def workshops_end_on_close(*, diagnostic: Diagnostic, actor) -> None:
+    """The round is closing: end its workshops still running (their answers were given
+    while it was open), before the final release is made."""
+    for workshop in Workshop.objects.filter(diagnostic=diagnostic).exclude(
+        state=Workshop.State.ENDED
+    ):
+        workshop_end(workshop=workshop, actor=actor)
+
+
 # --- participants -------------------------------------------------------------------------
 
 
