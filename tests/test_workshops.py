@@ -12,6 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from reports.models import Release
 from reports.releases import release_publish
@@ -341,3 +344,36 @@ def test_closing_the_round_ends_its_workshops_before_the_final_release(room):
     assert workshop.state == Workshop.State.ENDED and workshop.submitted_count == 3
     final = Release.objects.get(diagnostic=room["diagnostic"], kind="final")
     assert final.respondents == {room["system"].slug: 3}
+
+
+HOSTILE = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"]), max_size=400
+) | st.sampled_from(["", "A", "B", "3", "dont_know", "public", "prefer_not", "\x00", "‮"])
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+    derandomize=True,
+)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["code", "answer", "comment", "sector", "role", "junk"]), HOSTILE
+    )
+)
+def test_no_posted_dictionary_makes_the_join_or_answer_pages_fail(room, data):
+    """Hostile text, missing and unknown fields: a page or a redirect, never a 500, and
+    nothing stored that breaks the rules."""
+    workshop = room["workshop"]
+    if workshop.current_precondition_id is None:
+        move(room)
+        workshop.refresh_from_db()
+    phone = join(workshop)
+    for url in (reverse("workshops:join"), reverse("workshops:answer", args=[workshop.public_id])):
+        response = phone.post(url, data)
+        assert response.status_code in (200, 302, 400, 429), (url, response.status_code)
+    for rating in Rating.objects.filter(response__source="workshop"):
+        assert "\x00" not in rating.evidence and len(rating.evidence) <= rules.COMMENT_MAX_LENGTH
+        assert rating.score in (None, 1, 2, 3, 4, 5) and not (rating.score and rating.dont_know)
