@@ -245,6 +245,18 @@ def test_the_report_notes_how_many_responses_came_from_workshops(room):
     assert "3 of the responses in these figures came from workshops" in page.content.decode()
 
 
+def test_the_qr_code_and_short_address_come_from_site_url(room, settings):
+    settings.SITE_URL = "https://preconditions.example.org"
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    workshop = room["workshop"]
+    page = room["facilitator"].get(
+        reverse("workshops:projector", args=[workshop.public_id]), HTTP_HOST="other.example"
+    )
+    text = page.content.decode()
+    assert f"preconditions.example.org/w/{workshop.join_code}/" in text
+    assert "other.example" not in text
+
+
 def test_an_expired_code_opens_nothing(room):
     workshop = room["workshop"]
     Workshop.objects.filter(pk=workshop.pk).update(

@@ -63,7 +63,9 @@ def workshop_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _join_url(request: HttpRequest, workshop: Workshop) -> str:
-    return request.build_absolute_uri(reverse("workshops:join_code", args=[workshop.join_code]))
+    """The QR code's address: from SITE_URL (as every link the service gives out), never
+    from the request's Host header."""
+    return settings.SITE_URL + reverse("workshops:join_code", args=[workshop.join_code])
 
 
 @login_required
@@ -107,7 +109,7 @@ def projector(request: HttpRequest, public_id: str) -> HttpResponse:
             "precondition": workshop.current_precondition,
             "join_url": join_url,
             "short_url": join_url.split("://", 1)[-1],
-            "join_path": request.build_absolute_uri(reverse("workshops:join")).split("://", 1)[-1],
+            "join_path": (settings.SITE_URL + reverse("workshops:join")).split("://", 1)[-1],
             "qr_svg": qr_svg,
         },
     )
