@@ -20,6 +20,7 @@ from surveys.models import Diagnostic, Rating
 
 from . import data, load, measure, weight
 from . import email as email_bench
+from . import workshops as workshop_bench
 from .server import Gunicorn, database_url, default_workers
 
 SIZES = {
@@ -56,6 +57,8 @@ class Options:
     connections: int = USERS
     repeat: int = 3  # timed runs of the aggregation
     workers: int = field(default_factory=default_workers)
+    workshop_phones: int = workshop_bench.PHONES  # the workshop room (bench.workshops)
+    workshop_seconds: float = workshop_bench.ANSWER_WINDOW_S
 
 
 def pages(client: Client) -> dict[str, str]:
@@ -300,6 +303,9 @@ def run(options: Options, say: Callable[[str], None]) -> list[str]:
     results = [measure_size(name, options, say) for name in options.sizes]
     exports = export_memory(say)
     lines = verdicts(results, exports) + email_bench.run(say)
+    lines += workshop_bench.run(
+        say, phones=options.workshop_phones, seconds=options.workshop_seconds
+    )
     say("\nTargets:")
     for line in lines:
         say(line)

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     # Not product code: `manage.py seed_demo` (the Northbridge demo). No product app imports it.
     "demo",
     "outbox",
+    "workshops",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,12 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # long after signing in (config/middleware.py). Partners' sessions are not affected.
 STAFF_SESSION_IDLE_TIMEOUT = env_positive_int("STAFF_SESSION_IDLE_TIMEOUT", 30 * 60)
 STAFF_SESSION_MAX_AGE = env_positive_int("STAFF_SESSION_MAX_AGE", 12 * 60 * 60)
+# Workshops (docs/workshops.md): a join code stops working when its workshop ends, or
+# this many hours after it was started, whichever comes first; a client address that
+# types this many wrong codes in a minute is refused for the rest of it (a room shares
+# one address behind the venue's router, hence more than for invitation links).
+WORKSHOP_CODE_HOURS = env_positive_int("WORKSHOP_CODE_HOURS", 12)
+WORKSHOP_JOIN_MISSES_PER_MINUTE = env_positive_int("WORKSHOP_JOIN_MISSES_PER_MINUTE", 30)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

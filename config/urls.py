@@ -14,6 +14,7 @@ urlpatterns = [
     path("preconditions/", include("preconditions.urls")),
     path("reports/", include("reports.urls")),
     path("actions/", include("actions.urls")),
+    path("", include("workshops.urls")),
     path("", include("surveys.urls")),
     path("manage/", include("outbox.urls")),
     # Accounts: Django's auth views with GOV.UK-styled forms.

@@ -29,6 +29,7 @@ from weasyprint.urls import URLFetcher
 from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
 from surveys.models import Diagnostic
+from surveys.progress import workshop_response_count
 
 from . import actionplan, board_paper, exports, participation, reading, releases
 from . import evidence as evidence_pages
@@ -216,6 +217,10 @@ def diagnostic_report(request: HttpRequest, slug: str) -> HttpResponse:
             "show_evidence": _may_see_evidence(diagnostic),
             "report_actions": actionplan.report_actions(
                 diagnostic, is_facilitator=is_facilitator, reader=reader, narrative=narrative
+            ),
+            "workshop_responses": workshop_response_count(
+                diagnostic,
+                submitted_by=summary.release.published_at if summary.release else None,
             ),
             **_release_context(reader, is_facilitator),
         },

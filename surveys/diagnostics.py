@@ -217,10 +217,15 @@ def diagnostic_open(*, diagnostic: Diagnostic, actor) -> None:
 CLOSE_HOOKS: list[Callable[..., None]] = []
 
 
-def register_close_hook(hook: Callable[..., None]) -> None:
-    """Call ``hook(diagnostic=..., actor=...)`` whenever a round closes."""
+def register_close_hook(hook: Callable[..., None], *, first: bool = False) -> None:
+    """Call ``hook(diagnostic=..., actor=...)`` whenever a round closes. ``first``: before
+    the hooks registered so far (a workshop still running is ended, and its answers
+    submitted, before the final release freezes the round's figures)."""
     if hook not in CLOSE_HOOKS:
-        CLOSE_HOOKS.append(hook)
+        if first:
+            CLOSE_HOOKS.insert(0, hook)
+        else:
+            CLOSE_HOOKS.append(hook)
 
 
 def diagnostic_close(*, diagnostic: Diagnostic, actor) -> None:

@@ -278,6 +278,7 @@ class Response(models.Model):
     class Source(models.TextChoices):
         ONLINE = "online", "Online"
         IMPORT = "import", "Imported"
+        WORKSHOP = "workshop", "Workshop"
 
     diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="responses")
     system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="responses")
@@ -398,6 +399,8 @@ class AuditEvent(models.Model):
         LINKS_EXPORTED = "links_exported", "Downloaded or printed invitation links"
         STEERING_INVITED = "steering_invited", "Invited a steering member to set a password"
         PASSWORD_SET = "password_set", "A steering member set their password"
+        WORKSHOP_STARTED = "workshop_started", "Started a workshop"
+        WORKSHOP_ENDED = "workshop_ended", "Ended a workshop"
 
     diagnostic = models.ForeignKey(
         Diagnostic, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"

@@ -24,6 +24,7 @@ class ProgressRow:
     started: int = 0
     submitted: int = 0
     imported: int = 0  # responses imported from offline files (submitted, no invitation)
+    workshop: int = 0  # responses submitted by a workshop's participants (no invitation)
 
     @property
     def response_rate(self) -> int | None:
@@ -89,27 +90,35 @@ def diagnostic_progress(diagnostic: Diagnostic) -> Progress:
                     system_state is not None,
                     system_state == "submitted",
                 )
-    # Responses collected offline count as submitted for their sector, system and
-    # organisation, though no one was invited online.
-    for system_name, sector, organisation_name, count in (
-        Response.objects.filter(diagnostic=diagnostic, source=Response.Source.IMPORT)
+    # Responses collected offline, or in a workshop (once it has ended and submitted
+    # them), count for their sector, system and organisation, though no one was invited
+    # online. One query for both.
+    for source, system_name, sector, organisation_name, count in (
+        Response.objects.filter(
+            diagnostic=diagnostic,
+            source__in=[Response.Source.IMPORT, Response.Source.WORKSHOP],
+            status=Response.Status.SUBMITTED,
+        )
         .order_by()
-        .values_list("system__name", "sector", "organisation__name")
+        .values_list("source", "system__name", "sector", "organisation__name")
         .annotate(count=Count("id"))
     ):
-        total.imported += count
-        sectors[sector].imported += count
+        column = "imported" if source == Response.Source.IMPORT else "workshop"
         organisations.setdefault(organisation_name, ProgressRow(organisation_name))
-        organisations[organisation_name].imported += count
+        rows = [total, sectors[sector], organisations[organisation_name]]
         if system_name in systems:
-            systems[system_name].imported += count
+            rows.append(systems[system_name])
+        for row in rows:
+            setattr(row, column, getattr(row, column) + count)
     return Progress(
         total=total,
         by_system=list(systems.values()),
         by_sector=list(sectors.values()),
         by_organisation=sorted(organisations.values(), key=lambda r: r.label.lower()),
         missing_sectors=[
-            row.label for row in sectors.values() if row.submitted == 0 and row.imported == 0
+            row.label
+            for row in sectors.values()
+            if row.submitted == 0 and row.imported == 0 and row.workshop == 0
         ],
     )
 
@@ -156,3 +165,18 @@ def round_counts(diagnostic: Diagnostic) -> RoundCounts:
         submitted=sum(started > 0 and drafts == 0 for _sent, drafts, started in invitations),
         imported=imported,
     )
+
+
+def workshop_response_count(diagnostic: Diagnostic, *, submitted_by=None) -> int:
+    """How many of the round's submitted responses came from workshops (all of them, or
+    those submitted by ``submitted_by``: the ones a release published then holds). The
+    report says so, because a partner who joined a workshop may also have answered from a
+    personal link, and the tool cannot know (one query)."""
+    responses = Response.objects.filter(
+        diagnostic=diagnostic,
+        source=Response.Source.WORKSHOP,
+        status=Response.Status.SUBMITTED,
+    )
+    if submitted_by is not None:
+        responses = responses.filter(submitted_at__lte=submitted_by)
+    return responses.count()

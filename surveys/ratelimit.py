@@ -11,16 +11,20 @@ BAD_TOKEN_LIMIT = 10  # misses allowed per address per window
 BAD_TOKEN_WINDOW_SECONDS = 60
 
 
-def _key(request: HttpRequest) -> str:
-    return f"bad-token:{client_address(request) or 'unknown'}"
+def _key(request: HttpRequest, scope: str) -> str:
+    return f"{scope}:{client_address(request) or 'unknown'}"
 
 
-def bad_token_limit_reached(request: HttpRequest) -> bool:
-    return (cache.get(_key(request)) or 0) >= BAD_TOKEN_LIMIT
+def bad_token_limit_reached(
+    request: HttpRequest, *, scope: str = "bad-token", limit: int = BAD_TOKEN_LIMIT
+) -> bool:
+    """``scope`` keeps separate counts for separate kinds of guess (invitation links,
+    workshop join codes), each with its own ``limit``."""
+    return (cache.get(_key(request, scope)) or 0) >= limit
 
 
-def bad_token_record(request: HttpRequest) -> None:
-    key = _key(request)
+def bad_token_record(request: HttpRequest, *, scope: str = "bad-token") -> None:
+    key = _key(request, scope)
     if cache.add(key, 1, timeout=BAD_TOKEN_WINDOW_SECONDS):
         return
     try:

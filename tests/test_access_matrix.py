@@ -4,8 +4,9 @@ The matrix below must name every route the project has (the admin's own routes e
 they are covered by one check that only staff reach the admin). Adding a route without an
 entry here fails `test_every_url_pattern_has_an_entry`.
 
-Personas: anonymous; a partner of diagnostic X (arrived by their link); a steering member
-of X; a facilitator of another place (Y); a facilitator of X. "Allowed" personas get the
+Personas: anonymous; a partner of diagnostic X (arrived by their link); a phone that
+joined a workshop of X (no account, no link: only its session); a steering member of X; a
+facilitator of another place (Y); a facilitator of X. "Allowed" personas get the
 expected success status; everyone else gets 403 or 404 — or, for an anonymous visitor on
 a page that needs an account, a redirect to the sign-in page.
 """
@@ -26,6 +27,8 @@ from reports.releases import release_publish
 from surveys.importing import parse_import_file
 from surveys.invitations import invitation_token
 from surveys.models import PendingImport
+from workshops.models import Comment
+from workshops.rules import Move, answer_record, participant_join, workshop_move, workshop_start
 
 from .factories import (
     make_diagnostic,
@@ -36,13 +39,21 @@ from .factories import (
     make_user,
 )
 
-PERSONAS = ("anonymous", "partner_x", "steering_x", "facilitator_y", "facilitator_x")
+PERSONAS = (
+    "anonymous",
+    "partner_x",
+    "participant_x",
+    "steering_x",
+    "facilitator_y",
+    "facilitator_x",
+)
 EVERYONE = set(PERSONAS)
 SIGNED_IN = {"steering_x", "facilitator_y", "facilitator_x"}
 FACILITATORS = {"facilitator_y", "facilitator_x"}
 FACILITATOR_X = {"facilitator_x"}
 READERS_X = {"steering_x", "facilitator_x"}
 PARTNER_X = {"partner_x"}
+PARTICIPANT_X = {"participant_x"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,28 @@ MATRIX: dict[str, Route] = {
     "actions:accept": Route(FACILITATOR_X, args="diagnostic,proposed_action"),
     "actions:status": Route(READERS_X, args="diagnostic,action"),
     "actions:partner_summary": Route(PARTNER_X, args="invitation"),
+    # Workshops: joining is public (the code is the credential, rate-limited); a phone
+    # then reaches only its own workshop's pages, and never the facilitator's.
+    "workshops:join": Route(EVERYONE),
+    "workshops:join_code": Route(EVERYONE, args="workshop_code"),
+    "workshops:answer": Route(PARTICIPANT_X, args="workshop"),
+    "workshops:state": Route(PARTICIPANT_X, args="workshop"),
+    "workshops:list": Route(FACILITATOR_X, args="diagnostic"),
+    "workshops:control": Route(FACILITATOR_X, args="workshop"),
+    "workshops:projector": Route(FACILITATOR_X, args="workshop"),
+    "workshops:room": Route(FACILITATOR_X, args="workshop"),
+    "workshops:move": Route(FACILITATOR_X, args="workshop", method="post", ok=302),
+    "workshops:results": Route(
+        FACILITATOR_X, args="workshop", method="post", ok=302, data={"held": "0"}
+    ),
+    "workshops:comment": Route(
+        FACILITATOR_X,
+        args="workshop,workshop_comment",
+        method="post",
+        ok=302,
+        data={"approve": "1"},
+    ),
+    "workshops:end": Route(FACILITATOR_X, args="workshop"),
 }
 
 
@@ -210,7 +243,18 @@ def world(framework):
         for title, status in (("Risk workshop", Status.PLANNED), ("Pilot", Status.PROPOSED))
     )
     batch = EmailBatch.objects.create(diagnostic=diagnostic, kind="invitation")
+    # A workshop of X under way, at pre-condition A, with one phone's comment.
+    workshop = workshop_move(
+        workshop=workshop_start(diagnostic=diagnostic, system=system, actor=facilitator_x),
+        move=Move.NEXT,
+    )
+    commenter = participant_join(workshop=workshop, sector="public", role="")
+    commenter.workshop = workshop
+    answer_record(participant=commenter, code="A", score=3, dont_know=False, comment="Yes")
     return {
+        "workshop": workshop.public_id,
+        "workshop_code": workshop.join_code,
+        "workshop_comment": Comment.objects.get(workshop=workshop).pk,
         "action": action.public_id,
         "proposed_action": proposed_action.public_id,
         "email_batch": batch.public_id,
@@ -240,6 +284,12 @@ def _client_for(persona: str, world) -> Client:
         client.force_login(world["users"][persona])
     elif persona == "partner_x":
         assert client.get(f"/i/{world['token']}/").status_code == 302
+    elif persona == "participant_x":
+        joined = client.post(
+            reverse("workshops:join"),
+            {"code": world["workshop_code"], "sector": "voluntary", "role": "frontline"},
+        )
+        assert joined.status_code == 302
     return client
 
 
@@ -262,7 +312,7 @@ def test_access(name, persona, world):
         assert response.status_code == route.ok, f"{persona} should reach {url}"
         if route.ok == 302 and name != "surveys:invitation_start":
             assert "/accounts/login/" not in response["Location"]
-    elif persona in ("anonymous", "partner_x") and response.status_code == 302:
+    elif persona in ("anonymous", "partner_x", "participant_x") and response.status_code == 302:
         assert response["Location"].startswith(reverse("login")), url
     else:
         assert response.status_code in (403, 404), f"{persona} got {response.status_code} at {url}"
@@ -307,7 +357,7 @@ def test_ids_of_other_places_objects_cannot_be_probed(world, framework):
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-@pytest.mark.parametrize("persona", sorted(SIGNED_IN | PARTNER_X))
+@pytest.mark.parametrize("persona", sorted(SIGNED_IN | PARTNER_X | PARTICIPANT_X))
 def test_no_response_to_someone_signed_in_or_with_a_partner_session_is_stored(name, persona, world):
     """Every route, whatever it answers (a page, a redirect, a download, a 403 or 404):
     a shared browser's cache or a proxy must not keep it (config.middleware)."""

@@ -53,6 +53,8 @@ def test_every_measurement_runs_end_to_end_and_reports_the_targets(framework, se
         connections=4,
         repeat=1,
         workers=2,
+        workshop_phones=6,
+        workshop_seconds=4,
     )
 
     verdicts = run.run(options, lines.append)
@@ -65,6 +67,7 @@ def test_every_measurement_runs_end_to_end_and_reports_the_targets(framework, se
     assert [v for v in verdicts if "KB transferred" in v]
     assert 'trivial view "ok" (floor a)' in output
     assert "every rating, national (streamed CSV)" in output
+    assert "answers stored: 6 of 6 phones" in output
     # Every page answered and made queries; the saves really updated rows, without errors.
     assert all("queries of" not in v or "[met]" in v for v in verdicts), verdicts
     assert not [v for v in verdicts if v.endswith(" errors") and "[met]" not in v], verdicts

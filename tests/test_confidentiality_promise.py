@@ -332,6 +332,21 @@ SURFACES: dict[str, Surface] = {
     "surveys:partner_review": Surface(_partner_reviews),
     "surveys:partner_step": Surface(_partner_steps),
     "surveys:partner_autosave": Surface(lambda w: _partner_steps(w)[-2:]),
+    # Workshops: the round's page of workshops is read here; a workshop's own pages need
+    # a workshop, and what its room and its phones see is tested in
+    # tests/test_workshops.py and tests/test_access_matrix.py.
+    "workshops:join": Surface(_none),
+    "workshops:join_code": Surface(None),
+    "workshops:answer": Surface(None),
+    "workshops:state": Surface(None),
+    "workshops:list": Surface(_d),
+    "workshops:control": Surface(None),
+    "workshops:projector": Surface(None),
+    "workshops:room": Surface(None),
+    "workshops:move": Surface(None),
+    "workshops:results": Surface(None),
+    "workshops:comment": Surface(None),
+    "workshops:end": Surface(None),
     "reports:index": Surface(_none),
     "reports:diagnostic": Surface(_d),
     "reports:system": Surface(

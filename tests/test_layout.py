@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_PACKAGES = ("config", "preconditions", "surveys", "reports", "actions", "outbox")
+PRODUCT_PACKAGES = (
+    "config",
+    "preconditions",
+    "surveys",
+    "reports",
+    "actions",
+    "outbox",
+    "workshops",
+)
 NOT_PRODUCT = ("demo", "bench")
 
 
@@ -46,6 +54,38 @@ def test_no_product_module_imports_the_demo_or_the_benchmark(path):
         module
         for module in imported_modules(path.read_text(encoding="utf-8"))
         if module.split(".")[0] in NOT_PRODUCT
+    }
+    assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+# Dependencies point one way (docs/architecture.md): reports -> actions -> outbox ->
+# surveys -> preconditions, and workshops -> surveys. Each app never imports these.
+NOT_FOR = {
+    "preconditions": {"surveys", "reports", "actions", "outbox", "workshops"},
+    "surveys": {"reports", "actions", "outbox", "workshops"},
+    "outbox": {"reports", "actions", "workshops"},
+    "actions": {"reports", "workshops"},
+    "reports": {"workshops"},
+    "workshops": {"reports", "actions", "outbox"},
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        path
+        for package in NOT_FOR
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    ),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_dependencies_point_one_way(path):
+    package = path.relative_to(ROOT).parts[0]
+    forbidden = {
+        module
+        for module in imported_modules(path.read_text(encoding="utf-8"))
+        if module.split(".")[0] in NOT_FOR[package]
     }
     assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
 
