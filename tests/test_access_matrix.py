@@ -335,7 +335,7 @@ def test_the_reports_plan_an_action_links_obey_the_same_access(query, persona, w
     response = _client_for(persona, world).get(url, data)
     if persona in MATRIX["actions:create"].allowed:
         assert response.status_code == 200, persona
-    elif persona in ("anonymous", "partner_x") and response.status_code == 302:
+    elif persona in ("anonymous", "partner_x", "participant_x") and response.status_code == 302:
         assert response["Location"].startswith(reverse("login"))
     else:
         assert response.status_code in (403, 404), persona
