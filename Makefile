@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv lint format benchmark
+.PHONY: run test venv lint format benchmark messages
 
 run: $(VENV)/.runtime-installed
+	PY=$(PY) ./scripts/messages.sh
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py loaddata framework
@@ -29,6 +30,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	touch $@ $(VENV)/.runtime-installed
 
 venv: $(VENV)/.dev-installed
+
+# Compile the translation catalogues (make run and make test do it too).
+messages: $(VENV)/.runtime-installed
+	PY=$(PY) ./scripts/messages.sh
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
