@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv lint format benchmark messages
+.PHONY: run test venv lint format benchmark messages catalogue
 
 run: $(VENV)/.runtime-installed
 	PY=$(PY) ./scripts/messages.sh
@@ -34,6 +34,12 @@ venv: $(VENV)/.dev-installed
 # Compile the translation catalogues (make run and make test do it too).
 messages: $(VENV)/.runtime-installed
 	PY=$(PY) ./scripts/messages.sh
+
+# After changing marked text or the framework fixture: update the Welsh catalogue's
+# entries (then translate the new ones; docs/i18n.md).
+catalogue: $(VENV)/.dev-installed
+	$(PY) manage.py framework_messages
+	$(PY) manage.py makemessages -l cy --no-obsolete --ignore 'frontend/*' --ignore 'bench/*' --ignore 'tests/*' --ignore 'demo/*'
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

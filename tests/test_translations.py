@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
+from django.utils.html import escape
 
 from preconditions.models import Precondition
 from preconditions.translation import MESSAGES_MODULE, messages_module_source
@@ -158,8 +159,9 @@ def test_the_framework_itself_reads_in_welsh(client, framework):
         indicator = translation.gettext(precondition.indicators[0])
     for name, welsh in fields.items():
         assert welsh != getattr(precondition, name), f"{name} has no Welsh"
-    assert fields["title"] in page and indicator in page
-    assert precondition.title not in page and precondition.summary not in page
+    assert escape(fields["title"]) in page and escape(indicator) in page
+    assert escape(fields["summary"]) in page
+    assert escape(precondition.title) not in page and escape(precondition.summary) not in page
 
 
 def test_the_toggle_remembers_the_language_and_returns_to_the_page(client, framework):
