@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 .PHONY: run test venv lint format benchmark messages catalogue
 
 run: $(VENV)/.runtime-installed
-	PY=$(PY) ./scripts/messages.sh
+	PY=$(PY) ./scripts/messages.sh --optional
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py loaddata framework
