@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv lint format benchmark
+.PHONY: run test venv lint format benchmark messages catalogue
 
 run: $(VENV)/.runtime-installed
+	PY=$(PY) ./scripts/messages.sh --optional
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py loaddata framework
@@ -29,6 +30,16 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	touch $@ $(VENV)/.runtime-installed
 
 venv: $(VENV)/.dev-installed
+
+# Compile the translation catalogues (make run and make test do it too).
+messages: $(VENV)/.runtime-installed
+	PY=$(PY) ./scripts/messages.sh
+
+# After changing marked text or the framework fixture: update the Welsh catalogue's
+# entries (then translate the new ones; docs/i18n.md).
+catalogue: $(VENV)/.dev-installed
+	$(PY) manage.py framework_messages
+	$(PY) manage.py makemessages -l cy --no-obsolete --ignore 'frontend/*' --ignore 'bench/*' --ignore 'tests/*' --ignore 'demo/*'
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

@@ -5,13 +5,14 @@ from django.urls import include, path
 from preconditions import views as precondition_views
 
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from .views import PasswordResetView, SteeringSetPasswordView
+from .views import PasswordResetView, SteeringSetPasswordView, language_switch
 
 handler400 = "config.views.bad_request"
 
 urlpatterns = [
     path("", precondition_views.home, name="home"),
     path("preconditions/", include("preconditions.urls")),
+    path("language/<str:code>/", language_switch, name="language"),
     path("reports/", include("reports.urls")),
     path("actions/", include("actions.urls")),
     path("", include("workshops.urls")),

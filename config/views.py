@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 
 from outbox.steering import steering_password_set_record, steering_tokens
@@ -62,3 +63,27 @@ def bad_request(request, exception):
     else:
         message = "The request could not be read. Please try again."
     return JsonResponse({"status": "invalid", "message": message, "errors": {}}, status=400)
+
+
+def language_switch(request: HttpRequest, code: str) -> HttpResponse:
+    """The "English | Cymraeg" toggle: remember the language in a cookie and go back to the
+    page it was chosen on. A link, not a form (the GOV.UK pattern), so it works anywhere,
+    including in the middle of a partner's step, without JavaScript. Choosing a language
+    changes nothing but how pages read, so a GET is safe."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("No such language")
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+    return response

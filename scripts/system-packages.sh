@@ -16,6 +16,8 @@ ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing+=(libharf
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 # PostgreSQL: the suite runs against a real server as well as SQLite.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# gettext: compiling and checking the translation catalogues (scripts/messages.sh).
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 # wrk: the load generator of the benchmark (and of its smoke test).
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 

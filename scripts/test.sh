@@ -19,6 +19,7 @@ export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-dev}
 ./scripts/system-packages.sh
 make --no-print-directory venv PYTHON="$PYTHON"
 PY=.venv/bin/python
+PY=$PY ./scripts/messages.sh
 WORKERS=${PYTEST_WORKERS:-auto}
 
 echo "== ruff"

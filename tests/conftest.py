@@ -20,6 +20,10 @@ smoke"``.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -51,6 +55,19 @@ def pytest_configure(config) -> None:
     missing = [m for m in DATABASE_DEPENDENT if not (config.rootpath / m).is_file()]
     if missing:
         raise pytest.UsageError(f"tests/conftest.py: DATABASE_DEPENDENT names {missing}")
+    if not hasattr(config, "workerinput"):  # once, in the controller, not per xdist worker
+        _compile_stale_catalogues(config.rootpath)
+
+
+def _compile_stale_catalogues(root: Path) -> None:
+    """A test run reads the compiled catalogues: compile any older than its .po (make test
+    has done it already; this serves a run of a single test module)."""
+    if shutil.which("msgfmt") is None:
+        return  # the Welsh tests then fail and say why (tests/test_translations.py)
+    for po in (root / "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], check=True)
 
 
 def pytest_report_header(config) -> str:

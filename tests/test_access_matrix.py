@@ -69,6 +69,7 @@ class Route:
 # action redirects, hence ok=302).
 MATRIX: dict[str, Route] = {
     "home": Route(EVERYONE),
+    "language": Route(EVERYONE, args="language", ok=302),
     "preconditions:list": Route(EVERYONE),
     "preconditions:detail": Route(EVERYONE, args="code"),
     # Accounts
@@ -273,6 +274,7 @@ def world(framework):
         "attributed": attributed.slug,
         "attributed_invitation": attributed_invitation.public_id,
         "code": "H",
+        "language": "cy",
         "format": "json",
         "reset": ["MQ", "set-password"],
     }

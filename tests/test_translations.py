@@ -1,0 +1,192 @@
+"""Translation health: the Welsh catalogue is complete and current, the templates that
+have been made translatable carry no unmarked text, and the site answers in Welsh to a
+browser that asks for it or to the language toggle (docs/i18n.md)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
+
+from preconditions.models import Precondition
+from preconditions.translation import MESSAGES_MODULE, messages_module_source
+
+ROOT = Path(__file__).resolve().parent.parent
+WELSH_PO = ROOT / "locale" / "cy" / "LC_MESSAGES" / "django.po"
+TEMPLATES = ROOT / "templates"
+
+# Templates whose every word goes through the catalogue. Each template made translatable
+# is added here, so it cannot slip back (the others are listed in docs/i18n.md).
+MARKED_TEMPLATES = [
+    "base.html",
+    "home.html",
+    "_language_toggle.html",
+    "preconditions/list.html",
+    "preconditions/detail.html",
+    "preconditions/_scenario.html",
+]
+# Words that are the same in every language: the service's name, and the toggle's hidden
+# text, which is written in the language it offers (the GOV.UK pattern).
+NOT_TRANSLATED = {
+    "Preconditions",
+    "English",
+    "Cymraeg",
+    "Newid yr iaith i’r Gymraeg",
+    "Change the language to English",
+}
+
+
+def _msgfmt() -> str:
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "gettext's msgfmt is needed (scripts/system-packages.sh installs it)"
+    return msgfmt
+
+
+def po_messages(path: Path) -> dict[str, str]:
+    """msgid -> msgstr of a .po file (the header excluded)."""
+    entries: dict[str, str] = {}
+    current: dict[str, list[str]] = {}
+    key = ""
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if line.startswith(("msgid ", "msgstr ")):
+            key, _, rest = line.partition(" ")
+            if key == "msgid" and current.get("msgstr") is not None:
+                current = {}
+            current[key] = [ast.literal_eval(rest)]
+        elif line.startswith('"') and key:
+            current[key].append(ast.literal_eval(line))
+        elif not line.strip() and "msgstr" in current:
+            msgid = "".join(current["msgid"])
+            if msgid:
+                entries[msgid] = "".join(current["msgstr"])
+            current, key = {}, ""
+    return entries
+
+
+def test_the_welsh_catalogue_is_complete():
+    result = subprocess.run(
+        [_msgfmt(), "--check", "--statistics", "-o", "/dev/null", str(WELSH_PO)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fuzzy" not in result.stderr and "untranslated" not in result.stderr, result.stderr
+    assert all(po_messages(WELSH_PO).values())
+
+
+def test_the_welsh_catalogue_has_every_message_of_the_source_and_no_other(tmp_path, settings):
+    """makemessages run afresh finds exactly the catalogue's messages: a string marked in
+    the code but missing from the catalogue (or left there after its removal) fails."""
+    _msgfmt()
+    (tmp_path / "cy" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy(WELSH_PO, tmp_path / "cy" / "LC_MESSAGES" / "django.po")
+    settings.LOCALE_PATHS = [tmp_path]
+    call_command(
+        "makemessages",
+        locale=["cy"],
+        ignore_patterns=["frontend/*", "bench/*", "tests/*", "demo/*", "locale/*"],
+        no_obsolete=True,
+        verbosity=0,
+    )
+    fresh = po_messages(tmp_path / "cy" / "LC_MESSAGES" / "django.po")
+    committed = po_messages(WELSH_PO)
+    assert sorted(set(fresh) - set(committed)) == [], "run makemessages (docs/i18n.md)"
+    assert sorted(set(committed) - set(fresh)) == [], "obsolete entries: makemessages"
+
+
+def test_the_framework_messages_module_is_generated_from_the_fixture():
+    assert MESSAGES_MODULE.read_text(encoding="utf-8") == messages_module_source(), (
+        "run manage.py framework_messages"
+    )
+
+
+def unmarked_text(source: str) -> list[str]:
+    """Text a person would read in a template that does not go through the catalogue."""
+    text = re.sub(r"{%\s*blocktranslate.*?endblocktranslate\s*%}", " ", source, flags=re.S)
+    text = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}", " ", text, flags=re.S)
+    text = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", text, flags=re.S)
+    readable = re.findall(r'\b(?:aria-label|alt|title|placeholder)="([^"]*)"', text)
+    readable += re.split(r"\s*<[^>]*>\s*|\n", text)
+    words = (text.strip(" \t–—-·|:") for text in readable)
+    return [w for w in words if re.search(r"[^\W\d_]{2,}", w) and w not in NOT_TRANSLATED]
+
+
+def test_the_unmarked_text_check_finds_text_and_readable_attributes():
+    source = (
+        '{% load i18n %}<p>{% translate "Fine" %}</p><p>Not marked</p>'
+        '<nav aria-label="Menu"></nav><a href="{{ url }}">{{ name }}</a>'
+        "{% blocktranslate %}Also fine {{ x }}{% endblocktranslate %}"
+    )
+    assert unmarked_text(source) == ["Menu", "Not marked"]
+
+
+@pytest.mark.parametrize("name", MARKED_TEMPLATES)
+def test_translatable_templates_mark_every_word(name):
+    assert unmarked_text((TEMPLATES / name).read_text(encoding="utf-8")) == []
+
+
+WELSH_PAGES = ["/", "/preconditions/", "/preconditions/A/"]
+
+
+@pytest.mark.parametrize("path", WELSH_PAGES)
+def test_a_browser_asking_for_welsh_gets_welsh(client, framework, path):
+    english = client.get(path).content.decode()
+    welsh = client.get(path, HTTP_ACCEPT_LANGUAGE="cy").content.decode()
+    assert 'lang="en-GB"' in english.split(">", 2)[1]
+    assert '<html lang="cy"' in welsh
+    with translation.override("cy"):
+        menu = translation.gettext("The nine pre-conditions")
+    assert menu != "The nine pre-conditions" and menu in welsh
+    assert "The nine pre-conditions" not in welsh
+
+
+def test_the_framework_itself_reads_in_welsh(client, framework):
+    precondition = Precondition.objects.get(framework=framework, code="A")
+    page = client.get("/preconditions/A/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
+    with translation.override("cy"):
+        fields = {
+            name: translation.gettext(getattr(precondition, name))
+            for name in ("title", "summary", "scenario_situation")
+        }
+        indicator = translation.gettext(precondition.indicators[0])
+    for name, welsh in fields.items():
+        assert welsh != getattr(precondition, name), f"{name} has no Welsh"
+    assert escape(fields["title"]) in page and escape(indicator) in page
+    assert escape(fields["summary"]) in page
+    assert escape(precondition.title) not in page and escape(precondition.summary) not in page
+
+
+def test_the_toggle_remembers_the_language_and_returns_to_the_page(client, framework):
+    response = client.get("/language/cy/", {"next": "/preconditions/B/"})
+    assert response.status_code == 302 and response["Location"] == "/preconditions/B/"
+    assert response.cookies["django_language"].value == "cy"
+    assert '<html lang="cy"' in client.get("/preconditions/").content.decode()
+    # The cookie wins over the browser's own preference, and the toggle goes back.
+    assert '<html lang="cy"' in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.get("/language/en-gb/", {"next": "/"})
+    assert 'lang="en-GB"' in client.get("/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_the_toggle_never_sends_anyone_off_site(client, target):
+    response = client.get("/language/cy/", {"next": target})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_the_toggle_refuses_a_language_we_do_not_offer(client):
+    assert client.get("/language/fr/", {"next": "/"}).status_code == 404
+
+
+def test_every_page_offers_the_other_language_named_in_itself(client, framework):
+    english = Client().get("/preconditions/").content.decode()
+    assert 'hreflang="cy" lang="cy"' in english and ">Cymraeg</a>" in english
+    welsh = Client(HTTP_ACCEPT_LANGUAGE="cy").get("/preconditions/").content.decode()
+    assert ">English</a>" in welsh and '<span aria-current="true" lang="cy">Cymraeg' in welsh
