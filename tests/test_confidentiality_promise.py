@@ -281,6 +281,7 @@ SURFACES: dict[str, Surface] = {
     "home": Surface(_none),
     "preconditions:list": Surface(_none),
     "preconditions:detail": Surface(lambda w: [{"code": "A"}]),
+    "language": Surface(None),  # sets a cookie and redirects: no figures to read
     "login": Surface(_none),
     "logout": Surface(None),
     "password_reset": Surface(_none),
