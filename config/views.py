@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -65,6 +66,9 @@ def bad_request(request, exception):
     return JsonResponse({"status": "invalid", "message": message, "errors": {}}, status=400)
 
 
+CookieSameSite = Literal["Lax", "Strict", "None"] | None
+
+
 def language_switch(request: HttpRequest, code: str) -> HttpResponse:
     """The "English | Cymraeg" toggle: remember the language in a cookie and go back to the
     page it was chosen on. A link, not a form (the GOV.UK pattern), so it works anywhere,
@@ -82,7 +86,8 @@ def language_switch(request: HttpRequest, code: str) -> HttpResponse:
         settings.LANGUAGE_COOKIE_NAME,
         code,
         max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        # A setting is typed str; set_cookie takes the three values Django allows.
+        samesite=cast(CookieSameSite, settings.LANGUAGE_COOKIE_SAMESITE),
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
     )
