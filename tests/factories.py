@@ -322,3 +322,23 @@ def import_row(**values: str) -> dict[str, str]:
 def step_url(invitation: Invitation, system: System, code: str = "A") -> str:
     """The partner's page for one pre-condition of one system."""
     return reverse("surveys:partner_step", args=[invitation.public_id, system.slug, code])
+
+
+def make_report_personas(framework) -> dict:
+    """Northbridge's round 2 (two systems) with its facilitator and a steering member, and a
+    facilitator of another place: the readers of the report tests."""
+    facilitator, steering, outsider = make_user(), make_user(), make_user()
+    place = make_place("Northbridge", facilitators=[facilitator])
+    make_place("Elsewhere", facilitators=[outsider])
+    housing = make_system(place, "Homelessness and housing")
+    youth = make_system(place, "Youth")
+    diagnostic = make_diagnostic(place, framework, systems=[housing, youth], title="Round 2")
+    diagnostic.steering_members.add(steering)
+    return {
+        "facilitator": facilitator,
+        "steering": steering,
+        "outsider": outsider,
+        "diagnostic": diagnostic,
+        "housing": housing,
+        "youth": youth,
+    }

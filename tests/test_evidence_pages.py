@@ -21,15 +21,12 @@ from reports.models import Release
 from reports.releases import release_publish
 from surveys.models import Diagnostic
 from tests.factories import (
-    make_diagnostic,
     make_organisation,
-    make_place,
     make_precondition_summary,
+    make_report_personas,
     make_response,
     make_stats,
-    make_system,
     make_system_summary,
-    make_user,
 )
 
 # --- the rules, on hand-built summaries ---------------------------------------------------
@@ -111,21 +108,7 @@ def count_queries(client, url: str) -> int:
 @pytest.fixture
 def personas(framework):
     """A steering member and a facilitator of Northbridge, a facilitator elsewhere; k = 5."""
-    facilitator, steering, outsider = make_user(), make_user(), make_user()
-    place = make_place("Northbridge", facilitators=[facilitator])
-    make_place("Elsewhere", facilitators=[outsider])
-    housing = make_system(place, "Homelessness and housing")
-    youth = make_system(place, "Youth")
-    diagnostic = make_diagnostic(place, framework, systems=[housing, youth], title="Round 2")
-    diagnostic.steering_members.add(steering)
-    return {
-        "facilitator": facilitator,
-        "steering": steering,
-        "outsider": outsider,
-        "diagnostic": diagnostic,
-        "housing": housing,
-        "youth": youth,
-    }
+    return make_report_personas(framework)
 
 
 def add_evidence(diagnostic, system, count: int, *, prefix: str = "Example") -> None:

@@ -18,10 +18,8 @@ from surveys.models import AuditEvent, Diagnostic
 from tests.factories import (
     make_diagnostic,
     make_organisation,
-    make_place,
+    make_report_personas,
     make_response,
-    make_system,
-    make_user,
 )
 
 CODES = "ABCDEFGHI"
@@ -52,21 +50,7 @@ def publish(diagnostic) -> Release:
 
 @pytest.fixture
 def personas(framework):
-    facilitator, steering, outsider = make_user(), make_user(), make_user()
-    place = make_place("Northbridge", facilitators=[facilitator])
-    make_place("Elsewhere", facilitators=[outsider])
-    housing = make_system(place, "Homelessness and housing")
-    youth = make_system(place, "Youth")
-    diagnostic = make_diagnostic(place, framework, systems=[housing, youth], title="Round 2")
-    diagnostic.steering_members.add(steering)
-    return {
-        "facilitator": facilitator,
-        "steering": steering,
-        "outsider": outsider,
-        "diagnostic": diagnostic,
-        "housing": housing,
-        "youth": youth,
-    }
+    return make_report_personas(framework)
 
 
 @pytest.fixture
