@@ -32,6 +32,11 @@ MARKED_TEMPLATES = [
     "preconditions/list.html",
     "preconditions/detail.html",
     "preconditions/_scenario.html",
+    # The error pages (500.html stands alone, rendered with no request: it stays English)
+    "400.html",
+    "403.html",
+    "403_csrf.html",
+    "404.html",
 ]
 # Words that are the same in every language: the service's name, and the toggle's hidden
 # text, which is written in the language it offers (the GOV.UK pattern).
@@ -190,3 +195,13 @@ def test_every_page_offers_the_other_language_named_in_itself(client, framework)
     assert 'hreflang="cy" lang="cy"' in english and ">Cymraeg</a>" in english
     welsh = Client(HTTP_ACCEPT_LANGUAGE="cy").get("/preconditions/").content.decode()
     assert ">English</a>" in welsh and '<span aria-current="true" lang="cy">Cymraeg' in welsh
+
+
+def test_the_page_not_found_speaks_the_visitors_language(client, db):
+    welsh = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="cy")
+    assert welsh.status_code == 404
+    page = welsh.content.decode()
+    with translation.override("cy"):
+        heading = translation.gettext("Page not found")
+    assert heading != "Page not found" and f">{heading}</h1>" in page
+    assert "Page not found" not in page
