@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
@@ -37,6 +38,10 @@ MARKED_TEMPLATES = [
     "403.html",
     "403_csrf.html",
     "404.html",
+    # The partner's journey, as far as it is translated
+    "surveys/partner/base_partner.html",
+    "surveys/partner/link_problem.html",
+    "surveys/partner/too_many_attempts.html",
 ]
 # Words that are the same in every language: the service's name, and the toggle's hidden
 # text, which is written in the language it offers (the GOV.UK pattern).
@@ -205,3 +210,15 @@ def test_the_page_not_found_speaks_the_visitors_language(client, db):
         heading = translation.gettext("Page not found")
     assert heading != "Page not found" and f">{heading}</h1>" in page
     assert "Page not found" not in page
+
+
+def test_a_partner_whose_link_does_not_work_reads_why_in_their_language(client, db):
+    response = client.get(
+        reverse("surveys:invitation_start", args=["not-a-token"]), HTTP_ACCEPT_LANGUAGE="cy"
+    )
+    assert response.status_code == 404
+    page = response.content.decode()
+    with translation.override("cy"):
+        heading = translation.gettext("This link does not work")
+    assert heading != "This link does not work" and f">{heading}</h1>" in page
+    assert "This link does not work" not in page
