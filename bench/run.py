@@ -59,6 +59,7 @@ class Options:
     workers: int = field(default_factory=default_workers)
     workshop_phones: int = workshop_bench.PHONES  # the workshop room (bench.workshops)
     workshop_seconds: float = workshop_bench.ANSWER_WINDOW_S
+    email: email_bench.Sizes = field(default_factory=email_bench.Sizes)
 
 
 def pages(client: Client) -> dict[str, str]:
@@ -302,7 +303,7 @@ def run(options: Options, say: Callable[[str], None]) -> list[str]:
     load.wrk_path()  # before minutes of work, not after
     results = [measure_size(name, options, say) for name in options.sizes]
     exports = export_memory(say)
-    lines = verdicts(results, exports) + email_bench.run(say)
+    lines = verdicts(results, exports) + email_bench.run(say, options.email)
     lines += workshop_bench.run(
         say, phones=options.workshop_phones, seconds=options.workshop_seconds
     )

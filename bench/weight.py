@@ -4,6 +4,7 @@ stylesheet it links, compressed as WhiteNoise serves them (brotli, precompressed
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,7 +33,12 @@ def asset_bytes(url: str) -> int:
     found = finders.find(path)
     if not found:
         raise RuntimeError(f"{url} is linked but is not a static file")
-    with open(found, "rb") as file:
+    return _brotli_bytes(found)
+
+
+@functools.cache  # plotly.js takes seconds to compress, and every report page links it
+def _brotli_bytes(path: str) -> int:
+    with open(path, "rb") as file:
         return len(brotli.compress(file.read()))
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import weasyprint
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -24,7 +23,6 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from weasyprint.urls import URLFetcher
 
 from surveys import confidentiality
 from surveys.access import diagnostic_for_facilitator, diagnostic_for_reader
@@ -379,9 +377,16 @@ def _pdf_evidence(system: SystemSummary) -> list[evidence_pages.EvidencePreview]
     return evidence_pages.evidence_previews(system)
 
 
-def _no_fetching() -> URLFetcher:
-    """A fetcher that refuses every URL: the PDF is built from the HTML string alone."""
-    return URLFetcher(allowed_protocols=())
+def _pdf_of(html: str) -> bytes:
+    """The PDF of ``html``, built from the string alone: the fetcher refuses every URL."""
+    # Imported here, not at the top: WeasyPrint (cffi, fonts) adds about 0.7 s to the start
+    # of every process that loads the URLs (each worker, each manage.py command), and only
+    # this view uses it.
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=())
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
 
 
 @login_required
@@ -429,7 +434,7 @@ def report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
         },
         request=request,
     )
-    pdf = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetching()).write_pdf()
+    pdf = _pdf_of(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         True, f"{diagnostic.slug}-{_file_stem(reader)}report.pdf"

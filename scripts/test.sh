@@ -16,6 +16,10 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-dev}
+# Bytecode caches on, whatever the shell says: without them every pytest process (each
+# xdist worker, both runs) rewrites the asserts of every test module again (~15 s each),
+# and every `manage.py` a test starts compiles the project again.
+unset PYTHONDONTWRITEBYTECODE
 ./scripts/system-packages.sh
 make --no-print-directory venv PYTHON="$PYTHON"
 PY=.venv/bin/python
@@ -38,7 +42,7 @@ DEBUG=0 SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=
   $PY manage.py check --deploy --fail-level WARNING
 
 echo "== tests on SQLite"
-env -u DATABASE_URL $PY -m pytest -n "$WORKERS" -m "not postgres" "$@"
+env -u DATABASE_URL $PY -m pytest -n "$WORKERS" --dist worksteal -m "not postgres" "$@"
 
 pg_dir=""
 # An `if`, not `&&`: the trap's last status would otherwise become the script's.
@@ -50,4 +54,4 @@ if [[ "$database_url" != postgres* ]]; then
   database_url=$(./scripts/postgres.sh start "$pg_dir" "${PG_TEST_PORT:-5439}" | tail -n 1)
 fi
 echo "== tests on PostgreSQL ($database_url): database-dependent tests and a smoke of the rest"
-DATABASE_URL="$database_url" $PY -m pytest -n "$WORKERS" -m "postgres or db_dependent or smoke" "$@"
+DATABASE_URL="$database_url" $PY -m pytest -n "$WORKERS" --dist worksteal -m "postgres or db_dependent or smoke" "$@"

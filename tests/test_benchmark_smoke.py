@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from bench import data, run
+from bench import email as email_bench
 from bench.__main__ import main
 from surveys.models import Diagnostic, Rating, Response
 
@@ -55,6 +56,7 @@ def test_every_measurement_runs_end_to_end_and_reports_the_targets(framework, se
         workers=2,
         workshop_phones=6,
         workshop_seconds=4,
+        email=email_bench.Sizes(queue=50, fast=100, slow=10, slow_delay=0.05),
     )
 
     verdicts = run.run(options, lines.append)
@@ -68,6 +70,8 @@ def test_every_measurement_runs_end_to_end_and_reports_the_targets(framework, se
     assert 'trivial view "ok" (floor a)' in output
     assert "every rating, national (streamed CSV)" in output
     assert "answers stored: 6 of 6 phones" in output
+    assert "queuing 50 invitations (the POST)" in output
+    assert "[met] every queued message delivered once" in output
     # Every page answered and made queries; the saves really updated rows, without errors.
     assert all("queries of" not in v or "[met]" in v for v in verdicts), verdicts
     assert not [v for v in verdicts if v.endswith(" errors") and "[met]" not in v], verdicts

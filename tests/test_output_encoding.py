@@ -677,7 +677,7 @@ def test_the_pdf_html_is_escaped_and_the_pdf_is_made(world, monkeypatch):
         captured.update(kwargs)
         return real_html(**kwargs)
 
-    monkeypatch.setattr("reports.views.weasyprint.HTML", spy)
+    monkeypatch.setattr(weasyprint, "HTML", spy)
     response = world["client"].get(reverse("reports:pdf", args=[world["diagnostic"].slug]))
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")

@@ -314,7 +314,7 @@ def test_the_pdf_inlines_svg_radars_and_fetches_nothing(client, report, monkeypa
         captured.update(kwargs)
         return real_html(**kwargs)
 
-    monkeypatch.setattr("reports.views.weasyprint.HTML", spy)
+    monkeypatch.setattr(weasyprint, "HTML", spy)
     client.force_login(report["facilitator"])
     assert client.get(reverse("reports:pdf", args=[report["diagnostic"].slug])).status_code == 200
     html = captured["string"]
