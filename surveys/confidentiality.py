@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from .models import Diagnostic, Invitation, Response
 
@@ -165,48 +166,61 @@ def partner_promise_items(diagnostic: Diagnostic) -> list[Promise]:
         items.append(
             Promise(
                 "facilitators_see_who_said_what",
-                "The facilitators of this diagnostic can see which answers are yours, so "
-                "that they can follow up with you as agreed. Nobody else can.",
+                gettext(
+                    "The facilitators of this diagnostic can see which answers are yours, so "
+                    "that they can follow up with you as agreed. Nobody else can."
+                ),
             )
         )
     else:
         items.append(
             Promise(
                 "anonymous",
-                "Your answers are anonymous: nobody, the facilitators included, can see "
-                "which answers are yours or your organisation's.",
+                gettext(
+                    "Your answers are anonymous: nobody, the facilitators included, can see "
+                    "which answers are yours or your organisation's."
+                ),
             )
         )
         items.append(
             Promise(
                 "facilitators_see_submitted",
-                "The facilitators can see whether and when you have submitted, so that "
-                "they can send reminders.",
+                gettext(
+                    "The facilitators can see whether and when you have submitted, so that "
+                    "they can send reminders."
+                ),
             )
         )
     items.append(
         Promise(
             "steering_released_combined",
-            "The steering group sees results only once the facilitator releases them, "
-            f"combined for groups of at least {k} people (smaller groups are hidden), and "
-            "never your name or your organisation.",
+            gettext(
+                "The steering group sees results only once the facilitator releases them, "
+                "combined for groups of at least %(k)s people (smaller groups are hidden), "
+                "and never your name or your organisation."
+            )
+            % {"k": k},
         )
     )
     if steering_sees_evidence(diagnostic):
         items.append(
             Promise(
                 "evidence_quoted",
-                "Your examples may be quoted in the report, without your name or "
-                "organisation. Please do not name other people, and leave out details "
-                "that would identify you.",
+                gettext(
+                    "Your examples may be quoted in the report, without your name or "
+                    "organisation. Please do not name other people, and leave out details "
+                    "that would identify you."
+                ),
             )
         )
     else:
         items.append(
             Promise(
                 "evidence_not_quoted",
-                "Your examples are read only by the facilitators of this diagnostic and "
-                "are never shown to the steering group.",
+                gettext(
+                    "Your examples are read only by the facilitators of this diagnostic and "
+                    "are never shown to the steering group."
+                ),
             )
         )
     return items
@@ -222,11 +236,11 @@ def partner_promise_short(diagnostic: Diagnostic) -> str:
     """One sentence for every step of the questionnaire, beside a link to the full
     promise on the landing page."""
     if facilitators_see_who_said_what(diagnostic):
-        return (
+        return gettext(
             "The facilitators can see which answers are yours, for the follow-up you "
             "agreed; the steering group never sees your name."
         )
-    return (
+    return gettext(
         "Your answers are anonymous: nobody, the facilitators included, can see which "
         "answers are yours."
     )

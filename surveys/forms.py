@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.html import format_html
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy
 
 from config.forms import (
     AutoDirSelect,
@@ -584,19 +585,22 @@ class AnswerForm(forms.Form):
         choices=_answer_values,
     )
     evidence = EvidenceField(
-        label="Evidence and examples (optional)",
+        label=gettext_lazy("Evidence and examples (optional)"),
         required=False,
         max_length=EVIDENCE_MAX_LENGTH,
         validators=[prohibit_surrogates],
         widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
-        help_text="What have you seen that makes you say this? Please do not name people.",
+        help_text=gettext_lazy(
+            "What have you seen that makes you say this? Please do not name people."
+        ),
         error_messages={
-            "max_length": "Evidence must be %(limit_value)s characters or fewer "
-            "(it has %(show_value)s)"
+            "max_length": gettext_lazy(
+                "Evidence must be %(limit_value)s characters or fewer (it has %(show_value)s)"
+            )
         },
     )
     indicators_seen = forms.TypedMultipleChoiceField(
-        label="Which of these have you seen in this system? (optional)",
+        label=gettext_lazy("Which of these have you seen in this system? (optional)"),
         required=False,
         coerce=int,
         choices=_indicator_indexes,
@@ -646,9 +650,12 @@ def step_question(precondition: Precondition, system: System) -> str:
     system's name (user text) isolated so right-to-left text cannot reorder it."""
     name = format_html('<bdi class="app-user-text" dir="auto">{}</bdi>', system.name)
     if precondition.question:
-        before, _, after = precondition.question.partition("{system}")
-        return format_html("{}{}{}", before, name if _ else "", after)
-    return format_html("How far is “{}” in place in {}?", precondition.title, name)
+        question = gettext(precondition.question)  # the framework's words: the catalogue
+        before, placeholder, after = question.partition("{system}")
+        return format_html("{}{}{}", before, name if placeholder else "", after)
+    return format_html(
+        gettext("How far is “{}” in place in {}?"), gettext(precondition.title), name
+    )
 
 
 class StepForm(GDSFormMixin, AnswerForm):
@@ -665,12 +672,14 @@ class StepForm(GDSFormMixin, AnswerForm):
                 str(score.value),
                 f"{score.value} {score.label}",
                 hint=SCORE_ANCHORS[score],
-                divider="or" if score == Score.EMBEDDED else None,
+                divider=gettext("or") if score == Score.EMBEDDED else None,
             )
             for score in Score
-        ] + [Choice(DONT_KNOW, "I don't know")]
+        ] + [Choice(DONT_KNOW, gettext("I don't know"))]
         indicators = typed_field(self, "indicators_seen", forms.ChoiceField)
-        indicators.choices = list(enumerate(precondition.partner_indicators))
+        indicators.choices = [
+            (i, gettext(text)) for i, text in enumerate(precondition.partner_indicators)
+        ]
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Field.radios("answer", legend_size=Size.MEDIUM, legend_tag="h2"),

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from preconditions.models import Framework, Precondition
 
@@ -39,19 +40,19 @@ class Role(models.TextChoices):
 class Score(models.IntegerChoices):
     """The developmental scale: five anchored points. "Don't know" is stored separately."""
 
-    ABSENT = 1, "Absent"
-    EMERGING = 2, "Emerging"
-    DEVELOPING = 3, "Developing"
-    ESTABLISHED = 4, "Established"
-    EMBEDDED = 5, "Embedded"
+    ABSENT = 1, _("Absent")
+    EMERGING = 2, _("Emerging")
+    DEVELOPING = 3, _("Developing")
+    ESTABLISHED = 4, _("Established")
+    EMBEDDED = 5, _("Embedded")
 
 
 SCORE_ANCHORS = {
-    Score.ABSENT: "Not seen in this system.",
-    Score.EMERGING: "Talked about, or seen in isolated pockets.",
-    Score.DEVELOPING: "Seen in several parts of the system, not yet the norm.",
-    Score.ESTABLISHED: "The usual way of working across most of the system.",
-    Score.EMBEDDED: "System-wide, sustained and renewed as things change.",
+    Score.ABSENT: _("Not seen in this system."),
+    Score.EMERGING: _("Talked about, or seen in isolated pockets."),
+    Score.DEVELOPING: _("Seen in several parts of the system, not yet the norm."),
+    Score.ESTABLISHED: _("The usual way of working across most of the system."),
+    Score.EMBEDDED: _("System-wide, sustained and renewed as things change."),
 }
 
 

@@ -8,6 +8,7 @@ import ast
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,10 @@ from django.utils.html import escape
 
 from preconditions.models import Precondition
 from preconditions.translation import MESSAGES_MODULE, messages_module_source
+from surveys.invitations import invitation_token
+from surveys.models import Rating
+
+from .factories import make_diagnostic, make_invitation, make_place, make_system
 
 ROOT = Path(__file__).resolve().parent.parent
 WELSH_PO = ROOT / "locale" / "cy" / "LC_MESSAGES" / "django.po"
@@ -38,10 +43,18 @@ MARKED_TEMPLATES = [
     "403.html",
     "403_csrf.html",
     "404.html",
-    # The partner's journey, as far as it is translated
+    # The partner's journey
     "surveys/partner/base_partner.html",
     "surveys/partner/link_problem.html",
     "surveys/partner/too_many_attempts.html",
+    "surveys/partner/landing.html",
+    "surveys/partner/_come_back.html",
+    "surveys/partner/_answer.html",
+    "surveys/partner/_promise.html",
+    "surveys/partner/step.html",
+    "surveys/partner/review.html",
+    "surveys/partner/unavailable.html",
+    "surveys/partner/withdraw.html",
 ]
 # Words that are the same in every language: the service's name, and the toggle's hidden
 # text, which is written in the language it offers (the GOV.UK pattern).
@@ -222,3 +235,75 @@ def test_a_partner_whose_link_does_not_work_reads_why_in_their_language(client, 
         heading = translation.gettext("This link does not work")
     assert heading != "This link does not work" and f">{heading}</h1>" in page
     assert "This link does not work" not in page
+
+
+class _ReadableText(HTMLParser):
+    """The text a person reads on a page (``main`` only, and not the people's own words:
+    ``app-user-text``, or what they typed in a text box), one string per text node."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[bool, bool]] = []  # (inside main, inside user text)
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.VOID:
+            return
+        main, user = self.stack[-1] if self.stack else (False, False)
+        classes = (dict(attrs).get("class") or "").split()
+        own_words = "app-user-text" in classes or tag == "textarea"  # what they typed
+        self.stack.append((main or tag == "main", user or own_words))
+
+    def handle_endtag(self, tag) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data) -> None:
+        main, user = self.stack[-1] if self.stack else (False, False)
+        text = " ".join(data.split())
+        if main and not user and re.search(r"[A-Za-z]{3}", text):
+            self.texts.append(text)
+
+
+def readable_text(page: str) -> list[str]:
+    parser = _ReadableText()
+    parser.feed(page)
+    return parser.texts
+
+
+def test_a_partner_reads_their_whole_journey_in_welsh(framework):
+    """Every page of the journey (landing, a step with its errors, the review with what is
+    missing, the thanks), drawn in English and in Welsh: no text of the English page is
+    left on the Welsh one, the framework's words, the scale and the promise included."""
+    place = make_place("Northbridge")
+    system = make_system(place, "Homelessness")
+    diagnostic = make_diagnostic(place, framework, systems=[system], status="open")
+    invitation = make_invitation(diagnostic)
+    step = reverse("surveys:partner_step", args=[invitation.public_id, system.slug, "A"])
+    review = reverse("surveys:partner_review", args=[invitation.public_id, system.slug])
+
+    def pages(language: str) -> dict[str, str]:
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        client.get(f"/i/{invitation_token(invitation)}/")
+        drawn = {
+            "landing": client.get(reverse("surveys:partner_landing", args=[invitation.public_id])),
+            "step": client.get(step),
+            "step, no answer": client.post(step, {"answer": "", "save_and_continue": ""}),
+            "step, evidence too long": client.post(step, {"answer": "3", "evidence": "x" * 6000}),
+            "review, answers missing": client.post(review, {"submit": ""}),
+            "withdraw": client.post(
+                reverse("surveys:partner_withdraw", args=[invitation.public_id])
+            ),
+        }
+        Rating.objects.all().delete()  # the next language starts from the same state
+        return {name: response.content.decode() for name, response in drawn.items()}
+
+    english, welsh = pages("en"), pages("cy")
+    for name, page in welsh.items():
+        assert '<html lang="cy"' in page, name
+        left = [t for t in readable_text(page) if t in set(readable_text(english[name]))]
+        left = [t for t in left if t not in NOT_TRANSLATED and not re.fullmatch(r"[A-I]\.?", t)]
+        assert left == [], f"{name}: English left on the Welsh page: {left}"
+    assert "Absennol" in welsh["step"]  # the scale, from the model's choices

@@ -6,6 +6,11 @@
 const DELAY_MS = 1500;
 const RETRY_MS = [2000, 5000, 10000, 20000, 30000];
 
+// The words, in the page's language (surveys.views.partner.autosave_text).
+const TEXT = JSON.parse(document.getElementById("autosave-text")?.textContent || "{}");
+const fill = (text, values) =>
+  (text || "").replace(/%\((\w+)\)s/g, (place, name) => (name in values ? values[name] : place));
+
 const firstError = (errors) => {
   for (const messages of Object.values(errors || {})) {
     if (messages && messages.length) return messages[0];
@@ -33,11 +38,7 @@ for (const form of document.querySelectorAll("form[data-autosave-url]")) {
   const retryLater = (reason) => {
     const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
     failures += 1;
-    say(
-      `Not saved yet: ${reason}. Your text is still here, and we will try again in ` +
-        `${Math.round(wait / 1000)} seconds.`,
-      "error",
-    );
+    say(fill(TEXT.retrying, { reason, seconds: Math.round(wait / 1000) }), "error");
     clearTimeout(timer);
     timer = setTimeout(save, wait);
   };
@@ -67,7 +68,7 @@ for (const form of document.querySelectorAll("form[data-autosave-url]")) {
       inFlight = false;
     }
     if (response === null) {
-      retryLater(navigator.onLine === false ? "there is no internet connection" : "the connection failed");
+      retryLater(navigator.onLine === false ? TEXT.offline : TEXT.connection_failed);
       return;
     }
     const outcome = data && data.status;
@@ -75,28 +76,21 @@ for (const form of document.querySelectorAll("form[data-autosave-url]")) {
     if (outcome === "saved") {
       failures = 0;
       if (!changedWhileSaving) unsaved = false;
-      say(`Saved at ${data.saved_at}.`, "saved");
+      say(fill(TEXT.saved, { time: data.saved_at }), "saved");
     } else if (outcome === "conflict") {
-      say(
-        "This answer was changed in another window or device. " +
-          "Press 'Save and continue' to compare the two versions.",
-        "error",
-      );
+      say(TEXT.conflict, "error");
     } else if (outcome === "closed") {
-      say("The round has closed, so this answer could not be saved.", "error");
+      say(TEXT.closed, "error");
     } else if (outcome === "not_found") {
-      say(
-        "This link no longer works, so this answer could not be saved. Copy your text " +
-          "somewhere safe and ask the person who invited you for the new link.",
-        "error",
-      );
+      say(TEXT.not_found, "error");
     } else if (outcome === "invalid") {
-      const problem = data.message || firstError(data.errors) || "please check your answer";
-      const kept = data.version !== undefined ? " Your rating is saved." : "";
-      say(`Not saved: ${problem}.${kept}`.replace("..", "."), "error");
+      let problem = data.message || firstError(data.errors) || TEXT.check_your_answer;
+      if (!/[.!?]$/.test(problem)) problem += ".";
+      const kept = data.version !== undefined;
+      say(fill(kept ? TEXT.invalid_rating_kept : TEXT.invalid, { problem }), "error");
     } else {
       // 503 (the database), a proxy's error page, anything else: try again.
-      retryLater("the service is not answering");
+      retryLater(TEXT.not_answering);
       return;
     }
     if (changedWhileSaving) schedule();

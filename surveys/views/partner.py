@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -56,19 +57,19 @@ logger = logging.getLogger(__name__)
 # because each save is one statement or one transaction. Say so plainly and keep what
 # the partner typed.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-NOT_SAVED = (
+NOT_SAVED = gettext_lazy(
     "Sorry, your answer was not saved because of a problem on our side. "
     "Your text is still below: please try saving again in a minute."
 )
-NOT_SUBMITTED = (
+NOT_SUBMITTED = gettext_lazy(
     "Sorry, your answers were not submitted because of a problem on our side. "
     "They are still saved as a draft: please try submitting again in a minute."
 )
-NOT_WITHDRAWN = (
+NOT_WITHDRAWN = gettext_lazy(
     "Sorry, your answers were not deleted because of a problem on our side. "
     "Please try again in a minute."
 )
-NO_ANSWER = "Choose an answer, or “I don't know” if you cannot say"
+NO_ANSWER = gettext_lazy("Choose an answer, or “I don't know” if you cannot say")
 FROM_REVIEW = "review"  # ?from=review: "Change" on the review page, which it returns to
 
 
@@ -95,6 +96,33 @@ def _answers_503_when_the_database_is_down(
         return wrapper
 
     return decorator
+
+
+def autosave_text() -> dict[str, str]:
+    """What the autosave script says, in the page's language: the script reads it from
+    the page (``json_script``), filling in the ``%(name)s`` places."""
+    return {
+        "retrying": gettext(
+            "Not saved yet: %(reason)s. Your text is still here, and we will try again in "
+            "%(seconds)s seconds."
+        ),
+        "offline": gettext("there is no internet connection"),
+        "connection_failed": gettext("the connection failed"),
+        "not_answering": gettext("the service is not answering"),
+        "saved": gettext("Saved at %(time)s."),
+        "conflict": gettext(
+            "This answer was changed in another window or device. "
+            "Press 'Save and continue' to compare the two versions."
+        ),
+        "closed": gettext("The round has closed, so this answer could not be saved."),
+        "not_found": gettext(
+            "This link no longer works, so this answer could not be saved. Copy your text "
+            "somewhere safe and ask the person who invited you for the new link."
+        ),
+        "invalid": gettext("Not saved: %(problem)s"),
+        "invalid_rating_kept": gettext("Not saved: %(problem)s Your rating is saved."),
+        "check_your_answer": gettext("Please check your answer."),
+    }
 
 
 def _unavailable_page(request: HttpRequest, **context) -> HttpResponse:
@@ -128,12 +156,13 @@ def _step_unavailable(request: HttpRequest, **kwargs) -> HttpResponse:
             "button": "save_and_exit" if "save_and_exit" in data else "save_and_continue",
         },
         answers=[(str(score.value), f"{score.value} {score.label}") for score in Score]
-        + [(DONT_KNOW, "I don't know")],
+        + [(DONT_KNOW, gettext("I don't know"))],
         autosave_url=reverse(
             "surveys:partner_autosave",
             args=[kwargs["public_id"], kwargs["system_slug"], kwargs["code"]],
         ),
         message=NOT_SAVED,
+        autosave_text=autosave_text(),
     )
 
 
@@ -144,12 +173,12 @@ def _autosave_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
 def _review_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
     if request.method != "POST":
         return _unavailable_page(request)
-    return _unavailable_page(request, message=NOT_SUBMITTED, retry="Submit")
+    return _unavailable_page(request, message=NOT_SUBMITTED, retry=gettext("Submit again"))
 
 
 def _withdraw_unavailable(request: HttpRequest, **_kwargs) -> HttpResponse:
     return _unavailable_page(
-        request, message=NOT_WITHDRAWN, retry="Delete my answers", confirm="yes"
+        request, message=NOT_WITHDRAWN, retry=gettext("Delete my answers again"), confirm="yes"
     )
 
 
@@ -217,7 +246,10 @@ def _start(invitation: Invitation, rows: list[dict]) -> dict | None:
             if row["next_code"]
             else reverse("surveys:partner_review", args=[invitation.public_id, slug])
         )
-        return {"url": url, "label": "Continue" if row["answered"] else "Start now"}
+        return {
+            "url": url,
+            "label": gettext("Continue") if row["answered"] else gettext("Start now"),
+        }
     return None
 
 
@@ -271,7 +303,7 @@ def step(request: HttpRequest, public_id: str, system_slug: str, code: str) -> H
     no_answer = not request.POST.get("answer") and "save_and_exit" not in request.POST
     if outcome.status is SaveStatus.SAVED and not no_answer:
         if "save_and_exit" in request.POST:
-            messages.success(request, "Your answers are saved. Come back any time.")
+            messages.success(request, gettext("Your answers are saved. Come back any time."))
             return redirect("surveys:partner_landing", public_id)
         if outcome.next_code and not from_review:
             return redirect("surveys:partner_step", public_id, system_slug, outcome.next_code)
@@ -338,6 +370,7 @@ def _step_page(
             "autosave_url": reverse(
                 "surveys:partner_autosave", args=[invitation.public_id, system.slug, code]
             ),
+            "autosave_text": autosave_text(),
         },
         status=status,
     )
@@ -394,8 +427,11 @@ def review(request: HttpRequest, public_id: str, system_slug: str) -> HttpRespon
         if status == 200:
             messages.success(
                 request,
-                f"Thank you: your assessment of {system.name} is submitted. "
-                "You can change it until the round closes.",
+                gettext(
+                    "Thank you: your assessment of %(system)s is submitted. "
+                    "You can change it until the round closes."
+                )
+                % {"system": system.name},
             )
             return redirect("surveys:partner_landing", invitation.public_id)
     ratings = ratings_by_precondition(response)
@@ -441,7 +477,9 @@ def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         responses_withdraw(invitation=invitation)
     except RoundClosedError:
-        messages.error(request, "The round has closed, so answers can no longer be withdrawn.")
+        messages.error(
+            request, gettext("The round has closed, so answers can no longer be withdrawn.")
+        )
         return redirect("surveys:partner_landing", invitation.public_id)
-    messages.success(request, "Your answers have been deleted.")
+    messages.success(request, gettext("Your answers have been deleted."))
     return redirect("surveys:partner_landing", invitation.public_id)
