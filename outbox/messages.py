@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import linebreaks
+from django.utils.translation import gettext
 
 from surveys.confidentiality import partner_promise
 from surveys.invitations import invitation_link
@@ -52,25 +54,30 @@ def compose(
     diagnostic = invitation.diagnostic
     reminder = kind in (Kind.REMINDER, Kind.SCHEDULED_REMINDER)
     title = header_safe(diagnostic.title)
-    subject = header_safe(f"{'Reminder' if reminder else 'Invitation'}: {title}")
-    context = {
-        "reminder": reminder,
-        "name": header_safe(invitation.name, 200),
-        "place": diagnostic.place.name,
-        "title": diagnostic.title,
-        "closes_on": diagnostic.closes_on,
-        "promise": partner_promise(diagnostic),
-        "link": invitation_link(invitation),
-        "personal_message": personal_message.strip(),
-        "reply_to": reply_to,
-    }
-    return Composed(
-        subject=subject,
-        text=render_to_string("outbox/email/invitation.txt", context),
-        html=render_to_string("outbox/email/invitation.html", context),
-        to=invitation.email,
-        reply_to=reply_to,
-    )
+    # In the partner's language, whoever queues it and in whatever language they read.
+    with translation.override(invitation.language):
+        subject = header_safe(
+            (gettext("Reminder: %(title)s") if reminder else gettext("Invitation: %(title)s"))
+            % {"title": title}
+        )
+        context = {
+            "reminder": reminder,
+            "name": header_safe(invitation.name, 200),
+            "place": diagnostic.place.name,
+            "title": diagnostic.title,
+            "closes_on": diagnostic.closes_on,
+            "promise": partner_promise(diagnostic),
+            "link": invitation_link(invitation),
+            "personal_message": personal_message.strip(),
+            "reply_to": reply_to,
+        }
+        return Composed(
+            subject=subject,
+            text=render_to_string("outbox/email/invitation.txt", context),
+            html=render_to_string("outbox/email/invitation.html", context),
+            to=invitation.email,
+            reply_to=reply_to,
+        )
 
 
 def compose_stored(*, subject: str, body: str, to: str) -> Composed:

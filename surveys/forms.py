@@ -454,6 +454,14 @@ class InvitationForm(GDSForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Select at least one system"},
     )
+    language = forms.ChoiceField(
+        label="Language of their e-mails",
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,  # English when not given
+        widget=forms.RadioSelect,
+        help_text="It changes to the language they read the service in, once they use it.",
+    )
 
     def __init__(self, *args, diagnostic: Diagnostic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -469,8 +477,12 @@ class InvitationForm(GDSForm):
             Field.select("organisation"),
             Field.radios("role", legend_size=Size.SMALL),
             Field.checkboxes("systems", legend_size=Size.SMALL),
+            Field.radios("language", legend_size=Size.SMALL, inline=True),
             Button("submit", self.submit_label),
         )
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or settings.LANGUAGE_CODE
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

@@ -97,10 +97,16 @@ def invitation_create(
     systems: Sequence[System],
     name: str = "",
     email: str = "",
+    language: str = settings.LANGUAGE_CODE,
 ) -> Invitation:
     with transaction.atomic():
         invitation = Invitation(
-            diagnostic=diagnostic, organisation=organisation, role=role, name=name, email=email
+            diagnostic=diagnostic,
+            organisation=organisation,
+            role=role,
+            name=name,
+            email=email,
+            language=language,
         )
         invitation.save()
         # The token is derived from the public id, which exists only once the row is built.
@@ -119,6 +125,7 @@ def invitation_invite(
     systems: Sequence[System],
     name: str = "",
     email: str = "",
+    language: str = settings.LANGUAGE_CODE,
 ) -> Invitation:
     """A facilitator invites one partner: the invitation and its audit record together."""
     with transaction.atomic():
@@ -129,6 +136,7 @@ def invitation_invite(
             systems=systems,
             name=name,
             email=email,
+            language=language,
         )
         audit(AuditEvent.Action.INVITED, diagnostic=diagnostic, actor=actor, detail={"count": 1})
     return invitation

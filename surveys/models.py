@@ -252,6 +252,11 @@ class Invitation(models.Model):
     # db_default: rows written by raw SQL or COPY (the benchmark's generator) get them too.
     email_status = models.CharField(max_length=10, blank=True, default="", db_default="")
     email_error = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The language the partner last read the service in: their e-mails (invitation,
+    # reminders) are written in it (surveys.partner_reading.invitation_language_remember).
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     class Meta:
         ordering = ["diagnostic", "organisation__name", "name"]

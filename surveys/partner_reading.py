@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from preconditions.models import Precondition
@@ -22,6 +23,14 @@ def invitation_opened(invitation: Invitation) -> None:
         Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
             opened_at=invitation.opened_at
         )
+
+
+def invitation_language_remember(invitation: Invitation, language: str) -> None:
+    """Remember the language the partner is reading in (the toggle's cookie, else their
+    browser's), so that their next e-mails are written in it. Writes only on a change."""
+    if language in dict(settings.LANGUAGES) and invitation.language != language:
+        invitation.language = language
+        Invitation.objects.filter(pk=invitation.pk).update(language=language)
 
 
 def partner_scope(invitation: Invitation) -> tuple[list[System], list[Precondition]]:

@@ -55,6 +55,8 @@ MARKED_TEMPLATES = [
     "surveys/partner/review.html",
     "surveys/partner/unavailable.html",
     "surveys/partner/withdraw.html",
+    # The partner's e-mails (the plain-text version has the same sentences)
+    "outbox/email/invitation.html",
 ]
 # Words that are the same in every language: the service's name, and the toggle's hidden
 # text, which is written in the language it offers (the GOV.UK pattern).
@@ -307,3 +309,81 @@ def test_a_partner_reads_their_whole_journey_in_welsh(framework):
         left = [t for t in left if t not in NOT_TRANSLATED and not re.fullmatch(r"[A-I]\.?", t)]
         assert left == [], f"{name}: English left on the Welsh page: {left}"
     assert "Absennol" in welsh["step"]  # the scale, from the model's choices
+
+
+def test_a_partners_language_is_remembered_on_their_invitation(framework):
+    place = make_place("Northbridge")
+    system = make_system(place, "Homelessness")
+    diagnostic = make_diagnostic(place, framework, systems=[system], status="open")
+    invitation = make_invitation(diagnostic)
+    assert invitation.language == "en-gb"
+
+    welsh_browser = Client(HTTP_ACCEPT_LANGUAGE="cy")
+    welsh_browser.get(f"/i/{invitation_token(invitation)}/", follow=True)
+    invitation.refresh_from_db()
+    assert invitation.language == "cy"
+
+    # The toggle, later, on the same browser: its choice wins over the browser's.
+    landing = reverse("surveys:partner_landing", args=[invitation.public_id])
+    welsh_browser.get(f"/language/en-gb/?next={landing}", follow=True)
+    invitation.refresh_from_db()
+    assert invitation.language == "en-gb"
+
+
+@pytest.mark.parametrize("kind", ["invitation", "reminder"])
+def test_the_partners_emails_are_written_in_their_language(framework, kind):
+    from outbox.messages import compose
+    from surveys.confidentiality import partner_promise
+
+    place = make_place("Northbridge")
+    system = make_system(place, "Homelessness")
+    diagnostic = make_diagnostic(place, framework, systems=[system], status="open")
+    invitation = make_invitation(diagnostic, name="Pat")
+    invitation.language = "cy"
+
+    with translation.override("en-gb"):  # whoever queues it reads English
+        email = compose(kind=kind, invitation=invitation, reply_to="fran@example.org")
+        english = compose(
+            kind=kind,
+            invitation=make_invitation(diagnostic, email="sam@example.org"),
+            reply_to="fran@example.org",
+        )
+    with translation.override("cy"):
+        promise = partner_promise(diagnostic)
+    word = "Nodyn atgoffa" if kind == "reminder" else "Gwahoddiad"
+    assert email.subject == f"{word}: {diagnostic.title}"
+    assert email.text.startswith("Annwyl Pat,")
+    assert '<html lang="cy">' in email.html
+    assert all(sentence in email.text for sentence in promise)
+    # No line of the English e-mail is left in the Welsh one, but the names and the link.
+    english_lines = {line for line in english.text.splitlines() if len(line.split()) > 3}
+    assert not [line for line in email.text.splitlines() if line in english_lines]
+
+
+def test_a_facilitator_chooses_the_language_of_a_new_partners_emails(framework, client):
+    from outbox.messages import compose
+    from surveys.models import Invitation, Organisation
+
+    from .factories import make_user
+
+    place = make_place("Northbridge")
+    system = make_system(place, "Homelessness")
+    diagnostic = make_diagnostic(place, framework, systems=[system], status="open")
+    facilitator = make_user()
+    place.facilitators.add(facilitator)
+    organisation = Organisation.objects.create(place=place, name="Shelter", sector="voluntary")
+    client.force_login(facilitator)
+    url = reverse("surveys:invitation_create", args=[diagnostic.slug])
+    form = client.get(url).content.decode()
+    assert re.search(r'<input[^>]*name="language"[^>]*value="cy"', form), form
+    data = {"organisation": organisation.pk, "role": "frontline", "systems": [system.pk]}
+
+    client.post(url, {**data, "email": "cymraeg@example.org", "language": "cy"})
+    client.post(url, {**data, "email": "english@example.org"})  # not given: English
+    assert client.post(url, {**data, "language": "fr"}).status_code == 200  # refused
+
+    welsh = Invitation.objects.select_related("diagnostic__place").get(email="cymraeg@example.org")
+    assert welsh.language == "cy"
+    assert Invitation.objects.get(email="english@example.org").language == "en-gb"
+    assert Invitation.objects.count() == 2
+    assert compose(kind="invitation", invitation=welsh).subject.startswith("Gwahoddiad: ")

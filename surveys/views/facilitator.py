@@ -465,6 +465,7 @@ def invitation_create_view(request: HttpRequest, slug: str) -> HttpResponse:
             systems=list(data["systems"]),
             name=data["name"],
             email=data["email"],
+            language=data["language"],
         )
         messages.success(request, "Created the invitation. Copy its link or send it by email.")
         return redirect("surveys:invitation_detail", diagnostic.slug, invitation.public_id)

@@ -21,7 +21,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -42,6 +42,7 @@ from ..forms import DONT_KNOW, AnswerForm, StepForm
 from ..invitations import invitation_from_token
 from ..models import Invitation, Rating, Score, System
 from ..partner_reading import (
+    invitation_language_remember,
     invitation_opened,
     partner_progress,
     partner_response,
@@ -215,6 +216,7 @@ def _system(systems: list[System], slug: str) -> System:
 @_answers_503_when_the_database_is_down(_page_unavailable)
 def landing(request: HttpRequest, public_id: str) -> HttpResponse:
     invitation, systems, preconditions = _partner_context(request, public_id)
+    invitation_language_remember(invitation, translation.get_language())
     rows = partner_progress(invitation, systems, preconditions)
     return render(
         request,
