@@ -254,8 +254,12 @@ class Invitation(models.Model):
     email_error = models.CharField(max_length=500, blank=True, default="", db_default="")
     # The language the partner last read the service in: their e-mails (invitation,
     # reminders) are written in it (surveys.partner_reading.invitation_language_remember).
+    # (db_default too: bulk writers that name their columns, e.g. the benchmark's COPY.)
     language = models.CharField(
-        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
     )
 
     class Meta:
