@@ -568,6 +568,18 @@ INDICATOR_INDEXES_MAX = 50
 
 # Choices as callables: every form deep-copies its fields' choices, and this form is
 # bound on every background save. (StepForm sets the labels a person reads.)
+def score_label(score: Score) -> str:
+    """A point of the scale as partners read it: "1 Absent" … "5 Embedded"."""
+    return f"{score.value} {score.label}"
+
+
+def answer_labels() -> list[tuple[str, str]]:
+    """Every answer a partner can give, as shown: the scale, then "I don't know"."""
+    return [(str(score.value), score_label(score)) for score in Score] + [
+        (DONT_KNOW, gettext("I don't know"))
+    ]
+
+
 def _answer_values() -> list[tuple[str, str]]:
     return [(str(score.value), str(score.value)) for score in Score] + [(DONT_KNOW, DONT_KNOW)]
 
@@ -679,15 +691,16 @@ class StepForm(GDSFormMixin, AnswerForm):
         # crispy-forms-gds renders labels with |safe: escape the names here, and isolate
         # the system's name (user text) so right-to-left text cannot reorder the question.
         self.fields["answer"].label = step_question(precondition, system)
+        *scale, dont_know = answer_labels()
         typed_field(self, "answer", forms.ChoiceField).choices = [
             Choice(
-                str(score.value),
-                f"{score.value} {score.label}",
-                hint=SCORE_ANCHORS[score],
-                divider=gettext("or") if score == Score.EMBEDDED else None,
+                value,
+                label,
+                hint=SCORE_ANCHORS[Score(int(value))],
+                divider=gettext("or") if int(value) == Score.EMBEDDED else None,
             )
-            for score in Score
-        ] + [Choice(DONT_KNOW, gettext("I don't know"))]
+            for value, label in scale
+        ] + [Choice(*dont_know)]
         indicators = typed_field(self, "indicators_seen", forms.ChoiceField)
         indicators.choices = [
             (i, gettext(text)) for i, text in enumerate(precondition.partner_indicators)

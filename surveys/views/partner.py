@@ -38,9 +38,9 @@ from ..answers import (
     response_submit,
     responses_withdraw,
 )
-from ..forms import DONT_KNOW, AnswerForm, StepForm
+from ..forms import DONT_KNOW, AnswerForm, StepForm, answer_labels
 from ..invitations import invitation_from_token
-from ..models import Invitation, Rating, Score, System
+from ..models import Invitation, Rating, System
 from ..partner_reading import (
     invitation_language_remember,
     invitation_opened,
@@ -156,8 +156,7 @@ def _step_unavailable(request: HttpRequest, **kwargs) -> HttpResponse:
             "version": data.get("version", ""),
             "button": "save_and_exit" if "save_and_exit" in data else "save_and_continue",
         },
-        answers=[(str(score.value), f"{score.value} {score.label}") for score in Score]
-        + [(DONT_KNOW, gettext("I don't know"))],
+        answers=answer_labels(),
         autosave_url=reverse(
             "surveys:partner_autosave",
             args=[kwargs["public_id"], kwargs["system_slug"], kwargs["code"]],
